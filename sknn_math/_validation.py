@@ -7,9 +7,24 @@ only, so a change in scikit-learn's internals is mended in one place.
 import numbers
 
 import numpy as np
+from sklearn.base import _fit_context
+from sklearn.utils._chunking import get_chunk_n_rows
+from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
 from sklearn.utils.validation import _check_sample_weight
 
-__all__ = ["check_sample_weight", "check_finite_result", "reject_non_numeric"]
+__all__ = [
+    "HasMethods",
+    "Interval",
+    "Options",
+    "StrOptions",
+    "check_finite_result",
+    "check_sample_weight",
+    "fit_context",
+    "get_chunk_n_rows",
+    "reject_non_numeric",
+]
+
+fit_context = _fit_context
 
 
 def reject_non_numeric(X, name="X"):

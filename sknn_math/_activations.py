@@ -1,0 +1,137 @@
+"""Activation functions, their derivatives and the losses, chosen by name.
+
+Every kernel works in place on the array it is given, so the training loop can
+reuse preallocated buffers and keep ``float32`` as ``float32``.
+"""
+
+import numpy as np
+from scipy.special import expit, xlogy
+
+
+def logistic(Z):
+    """σ(z) = 1 / (1 + e^{−z}), in place; ``expit`` never overflows."""
+    return expit(Z, out=Z)
+
+
+def tanh(Z):
+    """tanh(z), in place."""
+    return np.tanh(Z, out=Z)
+
+
+def relu(Z):
+    """max(z, 0), in place."""
+    return np.maximum(Z, 0, out=Z)
+
+
+def identity(Z):
+    """z, untouched."""
+    return Z
+
+
+def softmax(Z):
+    """Row-wise softmax, in place; the row maximum is subtracted against overflow."""
+    Z -= Z.max(axis=1, keepdims=True)
+    np.exp(Z, out=Z)
+    Z /= Z.sum(axis=1, keepdims=True)
+    return Z
+
+
+ACTIVATIONS = {
+    "logistic": logistic,
+    "tanh": tanh,
+    "relu": relu,
+    "identity": identity,
+    "softmax": softmax,
+}
+
+
+# Derivatives are written in terms of the activation's output A = σ(Z), which the
+# forward pass keeps, and multiply ``delta`` in place: delta ← delta · σ'(Z).
+def logistic_derivative(A, delta):
+    """σ'(z) = σ(z)(1 − σ(z))."""
+    delta *= A
+    delta -= delta * A
+    return delta
+
+
+def tanh_derivative(A, delta):
+    """tanh'(z) = 1 − tanh²(z)."""
+    delta -= delta * (A * A)
+    return delta
+
+
+def relu_derivative(A, delta):
+    """relu'(z) = 1 where z > 0, else 0."""
+    delta[A <= 0] = 0
+    return delta
+
+
+def identity_derivative(A, delta):
+    """identity'(z) = 1."""
+    return delta
+
+
+DERIVATIVES = {
+    "logistic": logistic_derivative,
+    "tanh": tanh_derivative,
+    "relu": relu_derivative,
+    "identity": identity_derivative,
+}
+
+
+# Losses: the weighted mean over samples of a per-sample loss, the same values as
+# scikit-learn's MLP so that equal weights give an equal loss.
+def _weighted_mean(per_sample, sample_weight):
+    if sample_weight is None:
+        return per_sample.mean()
+    return np.dot(per_sample, sample_weight) / sample_weight.sum()
+
+
+def squared_error(Y, Y_pred, sample_weight=None):
+    """½ · mean over outputs of (ŷ − y)², averaged over samples."""
+    diff = Y_pred - Y
+    per_sample = np.einsum("ij,ij->i", diff, diff) / (2 * Y.shape[1])
+    return _weighted_mean(per_sample, sample_weight)
+
+
+def log_loss(Y, P, sample_weight=None):
+    """Cross-entropy −Σ_k y_k log p_k for a softmax output (one-hot ``Y``)."""
+    eps = np.finfo(P.dtype).eps
+    P = np.clip(P, eps, 1 - eps)
+    per_sample = -xlogy(Y, P).sum(axis=1)
+    return _weighted_mean(per_sample, sample_weight)
+
+
+def binary_log_loss(Y, P, sample_weight=None):
+    """−Σ_k [y_k log p_k + (1 − y_k) log(1 − p_k)] for independent logistic outputs."""
+    eps = np.finfo(P.dtype).eps
+    P = np.clip(P, eps, 1 - eps)
+    per_sample = -(xlogy(Y, P) + xlogy(1 - Y, 1 - P)).sum(axis=1)
+    return _weighted_mean(per_sample, sample_weight)
+
+
+def loss_function(loss, out_activation):
+    """The loss for a public ``loss`` name and the network's output activation."""
+    if loss == "squared_error":
+        return squared_error
+    return binary_log_loss if out_activation == "logistic" else log_loss
+
+
+def output_delta(loss, out_activation, Y, Y_pred):
+    """∂loss/∂z of the output layer, per sample (before sample weighting).
+
+    For the canonical pairs the derivative collapses to ŷ − y:
+    softmax + log loss, logistic + binary log loss. Squared error averages over the
+    outputs, hence the 1/n_outputs; through a squashing output it picks up σ'(z).
+    """
+    delta = Y_pred - Y
+    if loss != "squared_error":
+        return delta
+    delta /= Y.shape[1]
+    if out_activation == "logistic":
+        logistic_derivative(Y_pred, delta)
+    elif out_activation == "softmax":
+        # Jacobian of softmax: ∂p_k/∂z_j = p_k (δ_kj − p_j).
+        delta -= np.einsum("ij,ij->i", delta, Y_pred)[:, np.newaxis]
+        delta *= Y_pred
+    return delta
