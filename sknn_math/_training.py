@@ -141,6 +141,10 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         weight sum and adds the penalty.
         """
 
+    def _n_layers(self):
+        """The number of layers, input and output included (``n_layers_``)."""
+        return len(self.coefs_) + 1
+
     def _prediction_row_bytes(self, n_features):
         """Bytes of temporaries one sample needs in a forward pass (for chunking)."""
         return 8 * (n_features + 4 * self.n_outputs_)
@@ -186,7 +190,7 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
             self.coefs_ = [c.astype(dtype, copy=False) for c in coefs]
             self.intercepts_ = [b.astype(dtype, copy=False) for b in intercepts]
             self.n_outputs_ = Y.shape[1]
-            self.n_layers_ = len(self.coefs_) + 1
+            self.n_layers_ = self._n_layers()
             self.out_activation_ = self._output_activation()
             self.n_iter_ = 0
             self.t_ = 0
@@ -208,10 +212,13 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         theta, coefs, intercepts = pack_parameters(self.coefs_, self.intercepts_,
                                                    dtype)
         self.coefs_, self.intercepts_ = coefs, intercepts
-        if self.solver == "lbfgs":
-            self._fit_lbfgs(theta, X, Y, sample_weight)
-        else:
-            self._fit_stochastic(theta, X, Y, sample_weight, incremental)
+        # Overflow on the way to divergence is expected: the loss is checked for
+        # finiteness after every batch and training stops with a clear message.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            if self.solver == "lbfgs":
+                self._fit_lbfgs(theta, X, Y, sample_weight)
+            else:
+                self._fit_stochastic(theta, X, Y, sample_weight, incremental)
         return self
 
     # ------------------------------------------------------------------
@@ -340,6 +347,8 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
                 X, Y, sample_weight, rng
             )
             best_theta = theta.copy()
+        else:
+            best_theta = None
         n_samples = X.shape[0]
         if self.batch_size == "auto":
             batch_size = min(200, n_samples)
@@ -365,17 +374,8 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
                 loss = self._loss_grad(theta, grad, X_epoch[batch], Y_epoch[batch],
                                        sw_batch, cache)
                 if not np.isfinite(loss):
-                    theta[...] = epoch_theta
-                    if early_stopping and self.validation_scores_:
-                        theta[...] = best_theta
-                        warnings.warn(
-                            f"Training diverged (loss {loss}) at epoch "
-                            f"{self.n_iter_ + 1}; stopped and restored the weights "
-                            f"with the best validation score. {DIVERGENCE_CURE}",
-                            ConvergenceWarning,
-                        )
-                        return
-                    self._check_loss(loss, f"at epoch {self.n_iter_ + 1}")
+                    return self._stop_diverged(theta, epoch_theta, early_stopping,
+                                               best_theta, loss)
                 if self.max_grad_norm is not None:
                     clip_grad_norm(grad, self.max_grad_norm)
                 optimizer.step(theta, grad)
@@ -383,6 +383,9 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
                                 else sw_batch.sum())
                 accumulated += loss * batch_weight
 
+            if not np.all(np.isfinite(theta)):
+                return self._stop_diverged(theta, epoch_theta, early_stopping,
+                                           best_theta, np.nan)
             self.n_iter_ += 1
             self.t_ += n_samples
             self.loss_ = float(accumulated / total_weight)
@@ -391,6 +394,9 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
             message = f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}"
             if early_stopping:
                 val_loss, val_score = self._validation_metrics(X_val, Y_val, sw_val)
+                if not np.isfinite(val_loss):
+                    return self._stop_diverged(theta, epoch_theta, early_stopping,
+                                               best_theta, val_loss)
                 self.validation_loss_curve_.append(val_loss)
                 self.validation_scores_.append(val_score)
                 message += (f", validation loss = {val_loss:.8f}, "
@@ -434,6 +440,20 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         if early_stopping:
             theta[...] = best_theta
 
+    def _stop_diverged(self, theta, epoch_theta, early_stopping, best_theta, loss):
+        """Never leave non-finite weights behind: restore, then warn or raise."""
+        where = f"at epoch {self.n_iter_ + 1}"
+        if early_stopping and self.validation_scores_:
+            theta[...] = best_theta
+            warnings.warn(
+                f"Training diverged (loss {loss}) {where}; stopped and restored the "
+                f"weights with the best validation score. {DIVERGENCE_CURE}",
+                ConvergenceWarning,
+            )
+            return
+        theta[...] = epoch_theta
+        self._check_loss(loss, where)
+
     def _split_validation(self, X, Y, sample_weight, rng):
         stratify = self._stratify_labels(Y)
         arrays = [X, Y] if sample_weight is None else [X, Y, sample_weight]
@@ -462,6 +482,8 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
 
     def _validation_metrics(self, X, Y, sample_weight):
         Y_pred = self._predict_output(X)
+        if not np.all(np.isfinite(Y_pred)):
+            return np.nan, np.nan
         loss = loss_function(self._loss_name(), self.out_activation_)(
             Y, Y_pred, sample_weight
         )

@@ -1,0 +1,608 @@
+"""Elman recurrent networks trained by backpropagation through time (BPTT).
+
+The recurrence, with h_0 = 0 and the output read from the last state:
+
+.. math::
+
+    h_t = σ(x_t W_{xh} + h_{t-1} W_{hh} + b_h), \\qquad ŷ = g(h_T W_{hy} + b_y)
+
+BPTT runs the chain rule backwards through the steps. With δ_t = ∂ℓ/∂z_t the
+gradient at the pre-activation of step t:
+
+.. math::
+
+    ∂ℓ/∂h_T = δ_{out} W_{hy}^T, \\qquad δ_t = ∂ℓ/∂h_t ⊙ σ'(z_t), \\qquad
+    ∂ℓ/∂h_{t-1} = δ_t W_{hh}^T,
+
+    ∂ℓ/∂W_{xh} = Σ_t x_t^T δ_t, \\qquad ∂ℓ/∂W_{hh} = Σ_t h_{t-1}^T δ_t, \\qquad
+    ∂ℓ/∂b_h = Σ_t Σ_i δ_{t,i}
+
+Everything is vectorised over the batch: one matrix product per time step in
+each direction, and the input and recurrent weight gradients as one product each
+over the stacked (T·n) rows. The states live in a time-major (T, n, H) buffer so
+that every per-step slice is contiguous.
+"""
+
+from numbers import Integral
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_array, check_is_fitted
+
+from ._activations import ACTIVATIONS
+from ._mlp import _is_stochastic
+from ._training import BaseNetwork, ClassifierTask, RegressorTask
+from ._validation import Interval, StrOptions, fit_context, reject_non_numeric
+
+
+# σ'(z) written in terms of the state h = σ(z) that the forward pass keeps, for a
+# whole block of steps at once (one vectorised pass instead of one per step).
+def _tanh_derivative(H, out):
+    """tanh'(z) = 1 − h²."""
+    np.multiply(H, H, out=out)
+    np.subtract(1, out, out=out)
+    return out
+
+
+def _logistic_derivative(H, out):
+    """σ'(z) = h (1 − h)."""
+    np.subtract(1, H, out=out)
+    out *= H
+    return out
+
+
+def _relu_derivative(H, out):
+    """relu'(z) = 1 where h > 0, else 0 (0 at z = 0, as PyTorch)."""
+    np.greater(H, 0, out=out)
+    return out
+
+
+STATE_DERIVATIVES = {
+    "tanh": _tanh_derivative,
+    "logistic": _logistic_derivative,
+    "relu": _relu_derivative,
+}
+
+
+def _orthogonal(n, rng):
+    """A uniformly random orthogonal n × n matrix (QR of a Gaussian, signs fixed)."""
+    Q, R = np.linalg.qr(rng.standard_normal((n, n)))
+    return Q * np.sign(np.diag(R))
+
+
+def make_windows(series, window, horizon=1):
+    """Cut one long series into overlapping windows and the values that follow them.
+
+    Window i holds steps ``i … i + window − 1``; its target is step
+    ``i + window − 1 + horizon``, ``horizon`` steps after the window's last one.
+    The windows come out in the 2-D layout of :class:`ElmanRegressor` (row-major by
+    time step), in time order, so they work with
+    :class:`~sklearn.model_selection.TimeSeriesSplit` as they are.
+
+    Parameters
+    ----------
+    series : array-like of shape (n_timesteps,) or (n_timesteps, n_features)
+        The series, oldest step first.
+    window : int
+        The number of steps in each input sequence.
+    horizon : int, default=1
+        How many steps ahead of the window the target lies; 1 is the next step.
+
+    Returns
+    -------
+    X : ndarray of shape (n_windows, window * n_features)
+        The windows, ``n_windows = n_timesteps − window − horizon + 1``; column
+        ``j`` is step ``j // n_features``, feature ``j % n_features``.
+    y : ndarray of shape (n_windows,) or (n_windows, n_features)
+        The target of each window: 1-D for a 1-D series.
+
+    See Also
+    --------
+    ElmanRegressor : Fits such windows; ``forecast`` continues them recursively.
+    sklearn.model_selection.TimeSeriesSplit : Cross-validation in time order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknn_math import make_windows
+    >>> X, y = make_windows(np.arange(6), window=3)
+    >>> X
+    array([[0, 1, 2],
+           [1, 2, 3],
+           [2, 3, 4]])
+    >>> y
+    array([3, 4, 5])
+    >>> X, y = make_windows(np.arange(8).reshape(4, 2), window=2)
+    >>> X
+    array([[0, 1, 2, 3],
+           [2, 3, 4, 5]])
+    >>> y
+    array([[4, 5],
+           [6, 7]])
+    """
+    for name, value in (("window", window), ("horizon", horizon)):
+        if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be a positive integer; got {value!r}.")
+    reject_non_numeric(series, "series")
+    series = check_array(series, ensure_2d=False, dtype="numeric",
+                         input_name="series", ensure_min_samples=0)
+    if series.ndim not in (1, 2):
+        raise ValueError(
+            f"series must be 1-D (one feature) or 2-D (n_timesteps, n_features); "
+            f"got {series.ndim} dimensions."
+        )
+    n_windows = series.shape[0] - window - horizon + 1
+    if n_windows < 1:
+        raise ValueError(
+            f"A series of {series.shape[0]} steps is too short for window={window} "
+            f"and horizon={horizon}: it needs at least window + horizon = "
+            f"{window + horizon} steps."
+        )
+    # sliding_window_view puts the window axis last: (n, [d,] window).
+    windows = sliding_window_view(series, window, axis=0)[:n_windows]
+    if series.ndim == 2:
+        windows = windows.transpose(0, 2, 1)
+    X = windows.reshape(n_windows, -1)  # copies: views cannot be reshaped so
+    y = series[window + horizon - 1:].copy()
+    return X, y
+
+
+class _BaseElman(BaseNetwork):
+    """Parameters, forward pass and BPTT of a single-layer Elman network."""
+
+    _parameter_constraints = {
+        **BaseNetwork._parameter_constraints,
+        "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions({"tanh", "logistic", "relu"})],
+        "n_features_per_step": [Interval(Integral, 1, None, closed="left")],
+        "bptt_truncate": [None, Interval(Integral, 1, None, closed="left")],
+    }
+
+    # ------------------------------------------------------------------
+    # Input: 3-D sequences become the 2-D layout before any validation
+    def _as_2d(self, X, reset):
+        """Reshape 3-D ``X`` (n, T, d) to (n, T·d); refuse ragged and >3-D input.
+
+        Returns ``X`` (untouched, or a reshaped view) and the number of features
+        per step it implies (None for 2-D input, whose validation decides).
+        """
+        if not hasattr(X, "ndim") and isinstance(X, (list, tuple)):
+            try:
+                array = np.asarray(X)
+            except ValueError as exc:
+                raise ValueError(
+                    "X holds sequences of different lengths (ragged input); every "
+                    "sequence needs the same number of time steps. Pad them, or "
+                    "cut one long series into equal windows with make_windows."
+                ) from exc
+            if array.ndim >= 3:
+                X = array
+        ndim = getattr(X, "ndim", None)
+        if ndim is None:
+            return X, None
+        if ndim == 1 and getattr(X, "dtype", None) == object and any(
+            isinstance(row, (list, tuple, np.ndarray)) for row in X
+        ):
+            raise ValueError(
+                "X holds sequences of different lengths (ragged input); every "
+                "sequence needs the same number of time steps. Pad them, or cut "
+                "one long series into equal windows with make_windows."
+            )
+        if ndim > 3:
+            raise ValueError(
+                f"X has {ndim} dimensions; pass 2-D (n_sequences, n_timesteps · "
+                "n_features_per_step) or 3-D (n_sequences, n_timesteps, "
+                "n_features_per_step) input."
+            )
+        if ndim < 3:
+            return X, None
+        n, T, d = X.shape
+        if not reset and d != self.n_features_per_step_:
+            raise ValueError(
+                f"X has {d} features per step, but {type(self).__name__} was "
+                f"fitted with {self.n_features_per_step_}."
+            )
+        return np.asarray(X).reshape(n, T * d), d
+
+    def _check_steps(self, X, d, reset):
+        """Record (at fit) or check the split of the columns into time steps."""
+        if reset:
+            d = self.n_features_per_step if d is None else d
+            if X.shape[1] % d:
+                raise ValueError(
+                    f"X has {X.shape[1]} columns, which n_features_per_step={d} "
+                    "does not divide: the columns must be n_timesteps blocks of "
+                    f"{d} features. Set n_features_per_step to the number of "
+                    "features per time step, or pass 3-D input (n_sequences, "
+                    "n_timesteps, n_features)."
+                )
+            self.n_features_per_step_ = d
+
+    def _validate_X_y(self, X, y, reset):
+        X, d = self._as_2d(X, reset)
+        X, y = super()._validate_X_y(X, y, reset)
+        self._check_steps(X, d, reset)
+        return X, y
+
+    def _validate_X(self, X):
+        X, _ = self._as_2d(X, reset=False)
+        return super()._validate_X(X)
+
+    # ------------------------------------------------------------------
+    # Parameters
+    def _n_layers(self):
+        return 3  # input, recurrent hidden layer, output
+
+    def _initial_parameters(self, n_features, n_outputs, rng):
+        # W_hh starts as a random orthogonal matrix (Saxe et al., 2014): all its
+        # singular values are 1, so the linear part of the recurrence neither
+        # shrinks nor blows up the state or the gradient over many steps, and
+        # long sequences stay trainable (Henaff et al., 2016; with relu this is
+        # close to Le et al.'s identity initialisation). W_xh and W_hy use
+        # Glorot & Bengio's uniform bound; the biases start at 0 so that h_0 = 0
+        # is a fixed point of the untrained net on zero input.
+        d, H = self.n_features_per_step_, self.hidden_size
+        bound_in = np.sqrt(6.0 / (d + H))
+        bound_out = np.sqrt(6.0 / (H + n_outputs))
+        W_xh = rng.uniform(-bound_in, bound_in, (d, H))
+        W_hh = _orthogonal(H, rng)
+        W_hy = rng.uniform(-bound_out, bound_out, (H, n_outputs))
+        return [W_xh, W_hh, W_hy], [np.zeros(H), np.zeros(n_outputs)]
+
+    def _prediction_row_bytes(self, n_features):
+        H = self.hidden_size
+        n_steps = n_features // self.n_features_per_step_
+        return self.coefs_[0].dtype.itemsize * (
+            n_features + n_steps * H + 2 * H + 2 * self.n_outputs_
+        )
+
+    # ------------------------------------------------------------------
+    # Forward pass and BPTT
+    @staticmethod
+    def _buffers(cache, n, T, d, H, n_outputs, dtype):
+        """Time-major arrays for a batch of n sequences, reused across batches."""
+        key = ("elman", n, T, dtype)
+        buffers = None if cache is None else cache.get(key)
+        if buffers is None:
+            buffers = {
+                "X": np.empty((T, n, d), dtype=dtype),  # x_t, time-major
+                "H": np.empty((T, n, H), dtype=dtype),  # h_1 … h_T
+                "hW": np.empty((n, H), dtype=dtype),
+                "Z": np.empty((n, n_outputs), dtype=dtype),
+            }
+            if cache is not None:
+                buffers["D"] = np.empty((T, n, H), dtype=dtype)  # δ_1 … δ_T
+                cache[key] = buffers
+        if cache is not None:
+            cache["elman"] = buffers
+        return buffers
+
+    def _forward_pass(self, X, coefs, intercepts, cache):
+        W_xh, W_hh, W_hy = coefs
+        b_h, b_y = intercepts
+        d, H = W_xh.shape
+        n, T = X.shape[0], X.shape[1] // d
+        dtype = np.result_type(X.dtype, W_xh.dtype)
+        buffers = self._buffers(cache, n, T, d, H, W_hy.shape[1], dtype)
+        X_t, states, hW = buffers["X"], buffers["H"], buffers["hW"]
+        np.copyto(X_t, X.reshape(n, T, d).transpose(1, 0, 2))
+
+        # x_t W_xh + b_h for every step at once: one (T·n × d)(d × H) product.
+        np.dot(X_t.reshape(T * n, d), W_xh, out=states.reshape(T * n, H))
+        states += b_h
+        activation = ACTIVATIONS[self.activation]
+        activation(states[0])  # h_1 = σ(x_1 W_xh + b_h), since h_0 = 0
+        for t in range(1, T):
+            # h_t = σ(x_t W_xh + b_h + h_{t-1} W_hh), in place in the state buffer
+            np.dot(states[t - 1], W_hh, out=hW)
+            states[t] += hW
+            activation(states[t])
+        # ŷ's pre-activation from the last state: z = h_T W_hy + b_y
+        Z = np.dot(states[T - 1], W_hy, out=buffers["Z"])
+        Z += b_y
+        return Z
+
+    def _backward_pass(self, X, coefs, intercepts, cache, delta, coef_grads,
+                       intercept_grads):
+        W_xh, W_hh, W_hy = coefs
+        grad_W_xh, grad_W_hh, grad_W_hy = coef_grads
+        grad_b_h, grad_b_y = intercept_grads
+        buffers = cache["elman"]
+        X_t, states, deltas, dh = buffers["X"], buffers["H"], buffers["D"], buffers["hW"]
+        T, n, H = states.shape
+        d = X_t.shape[2]
+
+        # Output layer: ∂ℓ/∂W_hy = h_Tᵀ δ_out, ∂ℓ/∂b_y = Σ_i δ_out
+        np.dot(states[T - 1].T, delta, out=grad_W_hy)
+        np.sum(delta, axis=0, out=grad_b_y)
+
+        # Truncated BPTT stops the gradient `bptt_truncate` steps before the end:
+        # the states before step `first` count as constants.
+        k = T if self.bptt_truncate is None else min(self.bptt_truncate, T)
+        first = T - k
+        # σ'(z_t) for every step of the window in one vectorised pass, into the δ
+        # buffer; the loop then only multiplies it by ∂ℓ/∂h_t.
+        STATE_DERIVATIVES[self.activation](states[first:], deltas[first:])
+        np.dot(delta, W_hy.T, out=dh)  # ∂ℓ/∂h_T = δ_out W_hyᵀ
+        for t in range(T - 1, first, -1):
+            deltas[t] *= dh  # δ_t = ∂ℓ/∂h_t ⊙ σ'(z_t)
+            np.dot(deltas[t], W_hh.T, out=dh)  # ∂ℓ/∂h_{t-1} = δ_t W_hhᵀ
+        deltas[first] *= dh
+
+        # Σ_t x_tᵀ δ_t and Σ_t h_{t-1}ᵀ δ_t as one product each over k·n rows.
+        D = deltas[first:].reshape(k * n, H)
+        np.dot(X_t[first:].reshape(k * n, d).T, D, out=grad_W_xh)
+        np.sum(D, axis=0, out=grad_b_h)
+        if first > 0:
+            h_prev = states[first - 1:T - 1].reshape(k * n, H)
+            np.dot(h_prev.T, D, out=grad_W_hh)
+        else:  # h_0 = 0 adds nothing for the first step
+            h_prev = states[:T - 1].reshape((T - 1) * n, H)
+            np.dot(h_prev.T, deltas[1:].reshape((T - 1) * n, H), out=grad_W_hh)
+
+    @fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the network to sequences X and targets y.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_sequences, n_timesteps * n_features_per_step) \
+                or (n_sequences, n_timesteps, n_features_per_step)
+            The input sequences, row-major by time step in the 2-D form.
+        y : array-like of shape (n_sequences,) or (n_sequences, n_outputs)
+            The targets (class labels for a classifier, values for a regressor).
+        sample_weight : array-like of shape (n_sequences,), default=None
+            Weights of the sequences in the loss; None gives every one weight 1.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        return tags
+
+
+class ElmanRegressor(RegressorTask, _BaseElman):
+    """Elman recurrent network regressor trained by backpropagation through time.
+
+    PLACEHOLDER
+    """
+
+    _parameter_constraints = {
+        **_BaseElman._parameter_constraints,
+        "loss": [StrOptions({"squared_error"})],
+    }
+
+    def __init__(
+        self,
+        hidden_size=32,
+        activation="tanh",
+        *,
+        n_features_per_step=1,
+        bptt_truncate=None,
+        solver="lbfgs",
+        alpha=1e-4,
+        l1_ratio=0.0,
+        loss="squared_error",
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        max_grad_norm=1.0,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+    ):
+        self.hidden_size = hidden_size
+        self.activation = activation
+        self.n_features_per_step = n_features_per_step
+        self.bptt_truncate = bptt_truncate
+        self.solver = solver
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.loss = loss
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.max_grad_norm = max_grad_norm
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+
+    @available_if(_is_stochastic)
+    @fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Update the model with one epoch over the given sequences.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_sequences, n_timesteps * n_features_per_step) \
+                or (n_sequences, n_timesteps, n_features_per_step)
+            The input sequences.
+        y : array-like of shape (n_sequences,) or (n_sequences, n_outputs)
+            The target values.
+        sample_weight : array-like of shape (n_sequences,), default=None
+            Weights of the sequences in the loss.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def forecast(self, X, n_steps):
+        """Forecast ``n_steps`` steps ahead of each sequence, recursively.
+
+        Each prediction is appended to the sequence as its newest step and the
+        oldest step dropped, so the window keeps its length, and the model predicts
+        again: the model must have been trained to predict the next step's
+        features (``n_outputs_ == n_features_per_step_``), as with
+        :func:`make_windows` and ``horizon=1``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_sequences, n_timesteps * n_features_per_step) \
+                or (n_sequences, n_timesteps, n_features_per_step)
+            The sequences to continue.
+        n_steps : int
+            The number of steps to forecast.
+
+        Returns
+        -------
+        y : ndarray of shape (n_sequences, n_steps) or \
+                (n_sequences, n_steps, n_features_per_step)
+            The forecasts, nearest step first; 2-D for one feature per step.
+        """
+        check_is_fitted(self)
+        if not isinstance(n_steps, Integral) or isinstance(n_steps, bool) or (
+            n_steps < 1
+        ):
+            raise ValueError(f"n_steps must be a positive integer; got {n_steps!r}.")
+        d = self.n_features_per_step_
+        if self.n_outputs_ != d:
+            raise ValueError(
+                f"forecast feeds each prediction back as the next step, so the "
+                f"model must predict the {d} feature(s) of one step; it has "
+                f"{self.n_outputs_} output(s). Train it on next-step targets, e.g. "
+                "from make_windows(series, window, horizon=1)."
+            )
+        window = np.array(self._validate_X(X), dtype=self.coefs_[0].dtype)
+        forecasts = np.empty((window.shape[0], n_steps, d), dtype=window.dtype)
+        for step in range(n_steps):
+            forecasts[:, step] = self._predict_output(window)
+            window[:, :-d] = window[:, d:].copy()  # slide the window by one step
+            window[:, -d:] = forecasts[:, step]
+        return forecasts[:, :, 0] if d == 1 else forecasts
+
+
+class ElmanClassifier(ClassifierTask, _BaseElman):
+    """Elman recurrent network classifier trained by backpropagation through time.
+
+    PLACEHOLDER
+    """
+
+    _parameter_constraints = {
+        **_BaseElman._parameter_constraints,
+        "loss": [StrOptions({"log_loss", "squared_error"})],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(
+        self,
+        hidden_size=32,
+        activation="tanh",
+        *,
+        n_features_per_step=1,
+        bptt_truncate=None,
+        solver="lbfgs",
+        alpha=1e-4,
+        l1_ratio=0.0,
+        loss="log_loss",
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        max_grad_norm=1.0,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        class_weight=None,
+    ):
+        self.hidden_size = hidden_size
+        self.activation = activation
+        self.n_features_per_step = n_features_per_step
+        self.bptt_truncate = bptt_truncate
+        self.solver = solver
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.loss = loss
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.max_grad_norm = max_grad_norm
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.class_weight = class_weight
+
+    @available_if(_is_stochastic)
+    @fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Update the model with one epoch over the given sequences.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_sequences, n_timesteps * n_features_per_step) \
+                or (n_sequences, n_timesteps, n_features_per_step)
+            The input sequences.
+        y : array-like of shape (n_sequences,) or (n_sequences, n_classes)
+            The class labels.
+        classes : array-like of shape (n_classes,), default=None
+            Every label the model will see. Required on the first call, ignored
+            (but checked) afterwards.
+        sample_weight : array-like of shape (n_sequences,), default=None
+            Weights of the sequences in the loss.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)

@@ -1,0 +1,1255 @@
+"""Kohonen's self-organizing map as a scikit-learn clusterer and transformer.
+
+The batch epoch is matrix work: best-matching units come from one matrix product
+per chunk of samples, per-unit sums from one sparse one-hot product per chunk, and
+the neighbourhood smoothing from one dense product with the unit-by-unit
+neighbourhood matrix. Only the online algorithm, sequential by definition, loops
+over samples.
+"""
+
+import numbers
+import time
+from math import sqrt
+
+import numpy as np
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    ClusterMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.cluster import AgglomerativeClustering
+from sklearn.metrics import pairwise_distances_argmin
+from sklearn.metrics.pairwise import euclidean_distances
+from sklearn import get_config
+from sklearn.utils import check_random_state, gen_batches
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._validation import check_finite_result, check_sample_weight
+
+__all__ = ["SelfOrganizingMap", "NEIGHBORHOODS", "DECAYS"]
+
+# Row spacing of a hexagonal grid whose neighbouring units sit at distance 1.
+_HEX_ROW_HEIGHT = sqrt(3.0) / 2.0
+
+# Grid neighbours sit at distance exactly 1; the tolerance absorbs the rounding of
+# the hexagonal coordinates (0.5, sqrt(3)/2).
+_ADJACENCY_TOL = 1e-6
+
+# Rows per chunk are chosen so that the chunk's distance block stays in the CPU
+# cache: larger blocks make the matrix product memory-bound, smaller ones pay the
+# per-call overhead. ``working_memory`` is honoured as an upper bound on top.
+_CACHE_BYTES = 4 * 2**20
+
+
+# --------------------------------------------------------------------------------
+# Neighbourhood kernels h(d; sigma) of the grid distance d between two units.
+# --------------------------------------------------------------------------------
+
+
+def gaussian(dist, sigma):
+    """Gaussian neighbourhood, ``exp(-d² / (2 σ²))``."""
+    return np.exp(-np.square(dist) / (2.0 * sigma * sigma))
+
+
+def bubble(dist, sigma):
+    """Bubble neighbourhood: 1 within radius ``σ`` of the winner, 0 beyond."""
+    return (dist <= sigma).astype(np.float64)
+
+
+def mexican_hat(dist, sigma):
+    """Mexican hat (Ricker wavelet), ``(1 − d²/σ²) · exp(−d² / (2 σ²))``.
+
+    Negative beyond ``σ``: far units are pushed away from the sample.
+    """
+    r2 = np.square(dist) / (sigma * sigma)
+    return (1.0 - r2) * np.exp(-0.5 * r2)
+
+
+def triangle(dist, sigma):
+    """Triangular (cone) neighbourhood, ``max(0, 1 − d/σ)``."""
+    return np.maximum(1.0 - dist / sigma, 0.0)
+
+
+NEIGHBORHOODS = {
+    "gaussian": gaussian,
+    "bubble": bubble,
+    "mexican_hat": mexican_hat,
+    "triangle": triangle,
+}
+
+# Kernels that are never negative; the batch update divides by Σ_j h(j,k) n_j,
+# which only these keep non-negative.
+_NON_NEGATIVE_NEIGHBORHOODS = {"gaussian", "bubble", "triangle"}
+
+
+# --------------------------------------------------------------------------------
+# Decays: the value of a schedule at fraction ``frac`` in [0, 1] of training.
+# --------------------------------------------------------------------------------
+
+
+def linear_decay(start, end, frac):
+    """Straight line from ``start`` (frac 0) to ``end`` (frac 1)."""
+    return start + (end - start) * frac
+
+
+def exponential_decay(start, end, frac):
+    """Geometric interpolation ``start · (end / start) ** frac``."""
+    return start * np.power(end / start, frac)
+
+
+DECAYS = {
+    "linear": linear_decay,
+    "exponential": exponential_decay,
+}
+
+
+def _schedule_fraction(step, n_steps):
+    # The last step always uses the end value, so that sigma_end is the radius
+    # the map is left with even when training has a single step.
+    if n_steps <= 1:
+        return np.ones_like(np.asarray(step, dtype=np.float64))
+    return np.minimum(np.asarray(step, dtype=np.float64) / (n_steps - 1), 1.0)
+
+
+# --------------------------------------------------------------------------------
+# Grid geometry.
+# --------------------------------------------------------------------------------
+
+
+def _unit_coordinates(n_rows, n_cols, topology):
+    """Positions (x, y) in the plane of the units, indexed row-major."""
+    row, col = np.divmod(np.arange(n_rows * n_cols), n_cols)
+    x = col.astype(np.float64)
+    y = row.astype(np.float64)
+    if topology == "hexagonal":
+        # Odd rows shift right by half a unit; rows are sqrt(3)/2 apart, so each
+        # unit has six neighbours at distance 1.
+        x += 0.5 * (row % 2)
+        y *= _HEX_ROW_HEIGHT
+    return np.column_stack([x, y])
+
+
+def _grid_periods(n_rows, n_cols, topology, periodic):
+    """Periods (x, y) of the torus, or None for a planar map."""
+    if not periodic:
+        return None
+    row_height = _HEX_ROW_HEIGHT if topology == "hexagonal" else 1.0
+    return np.array([float(n_cols), n_rows * row_height])
+
+
+def _grid_distances(a, b, periods):
+    """Euclidean grid distances between positions ``a`` (m, 2) and ``b`` (k, 2).
+
+    On a torus each axis difference wraps: |Δ| becomes min(|Δ|, P − |Δ|).
+    Broadcasts: pass ``a[:, None]`` and ``b[None]`` for a full matrix, or two
+    equally long arrays for paired distances.
+    """
+    delta = np.abs(a - b)
+    if periods is not None:
+        delta = np.minimum(delta, periods - delta)
+    return np.hypot(delta[..., 0], delta[..., 1])
+
+
+def _pick_map_shape(n_samples, eigenvalues, topology, periodic, n_rows, n_cols):
+    """Map shape from the data: about 5·√n units, sides as the principal axes.
+
+    The side ratio is sqrt(λ1/λ2), the ratio of the spreads along the two leading
+    principal axes (Vesanto's SOM Toolbox rule); rows run along the first axis.
+    """
+    n_units = max(int(round(5.0 * sqrt(n_samples))), 2)
+    lam1 = eigenvalues[0] if eigenvalues.size > 0 else 0.0
+    lam2 = eigenvalues[1] if eigenvalues.size > 1 else 0.0
+    if n_rows is not None:
+        cols = max(1, int(round(n_units / n_rows)))
+        return n_rows, cols
+    if n_cols is not None:
+        rows = max(1, int(round(n_units / n_cols)))
+    elif lam2 <= 0.0 or lam1 <= 0.0:
+        rows, n_cols = n_units, 1
+    else:
+        ratio = sqrt(lam1 / lam2)
+        if topology == "hexagonal":
+            # Rows are sqrt(3)/2 apart: more of them fit in the same height.
+            ratio /= _HEX_ROW_HEIGHT
+        rows = int(min(max(round(sqrt(n_units * ratio)), 1), n_units))
+        n_cols = max(1, int(round(n_units / rows)))
+    if periodic and topology == "hexagonal" and rows % 2 == 1 and rows > 1:
+        # The shifted odd rows must meet the first row across the edge.
+        rows += 1
+    return rows, n_cols
+
+
+# --------------------------------------------------------------------------------
+# Linear algebra on the data, always chunked.
+# --------------------------------------------------------------------------------
+
+
+def _chunk_n_rows(n_samples, row_items, itemsize):
+    row_bytes = row_items * itemsize
+    cache_rows = max(_CACHE_BYTES // row_bytes, 1)
+    memory_rows = int(get_config()["working_memory"] * 2**20) // row_bytes
+    return int(max(min(cache_rows, memory_rows, n_samples), 1))
+
+
+def _weighted_pca(X, sample_weight):
+    """Weighted mean, eigenvalues (descending) and eigenvectors (columns).
+
+    The covariance is accumulated over chunks of centred rows in float64, so a
+    large offset in the data costs no precision and no copy of ``X``.
+    """
+    n_samples, n_features = X.shape
+    w = (
+        np.ones(n_samples)
+        if sample_weight is None
+        else sample_weight.astype(np.float64, copy=False)
+    )
+    total = w.sum()
+    rows = _chunk_n_rows(n_samples, 2 * n_features, 8)
+    mean = np.zeros(n_features)
+    for batch in gen_batches(n_samples, rows):
+        mean += w[batch] @ X[batch].astype(np.float64, copy=False)
+    mean /= total
+    cov = np.zeros((n_features, n_features))
+    for batch in gen_batches(n_samples, rows):
+        centred = X[batch].astype(np.float64) - mean
+        cov += (centred * w[batch, None]).T @ centred
+    cov /= total
+    eigenvalues, eigenvectors = np.linalg.eigh(cov)
+    eigenvalues = np.maximum(eigenvalues[::-1], 0.0)
+    eigenvectors = eigenvectors[:, ::-1]
+    # Eigenvectors are defined up to sign; fix it (largest component positive) so
+    # that equal data give equal maps whatever LAPACK returns.
+    largest = np.argmax(np.abs(eigenvectors), axis=0)
+    signs = np.sign(eigenvectors[largest, np.arange(n_features)])
+    signs[signs == 0] = 1.0
+    eigenvectors *= signs
+    return mean, eigenvalues, eigenvectors
+
+
+def _bmu_operands(W, dtype):
+    """Centre and augmented codebook for the best-matching-unit product.
+
+    ‖x − w_k‖² = ‖x‖² − 2 (x·w_k − ‖w_k‖²/2), so the best-matching unit is
+    argmax_k of x·w_k − ‖w_k‖²/2. Appending a column of ones to the samples and
+    the row −‖w_k‖²/2 to Wᵀ turns it into one matrix product and one argmax.
+    Samples and units are first shifted by the codebook's centroid μ (distances
+    do not change): the cross term then keeps float32 precision on data far from
+    the origin.
+    """
+    mu = W.mean(axis=0, dtype=np.float64)
+    W_c = W.astype(np.float64) - mu
+    n_units, n_features = W.shape
+    W_aug = np.empty((n_features + 1, n_units), dtype=dtype)
+    W_aug[:n_features] = W_c.T
+    W_aug[n_features] = -0.5 * np.einsum("ij,ij->i", W_c, W_c)
+    return mu.astype(dtype), W_c.astype(dtype), W_aug
+
+
+def _iter_bmu_chunks(X, operands, *, second=False):
+    """Yield ``(batch, X_aug, bmu, second_bmu, G)`` over chunks of ``X``.
+
+    ``operands`` come from ``_bmu_operands``. ``X_aug`` is the chunk centred on μ
+    with a trailing column of ones, and ``G[i, k] = x_i·w_k − ‖w_k‖²/2`` (centred);
+    both live in reused buffers that the next chunk overwrites.
+    """
+    n_samples, n_features = X.shape
+    mu, _, W_aug = operands
+    n_units = W_aug.shape[1]
+    dtype = X.dtype
+    rows = _chunk_n_rows(n_samples, n_units + n_features + 1, dtype.itemsize)
+    X_buf = np.empty((rows, n_features + 1), dtype=dtype)
+    X_buf[:, n_features] = 1.0
+    G_buf = np.empty((rows, n_units), dtype=dtype)
+    for batch in gen_batches(n_samples, rows):
+        m = batch.stop - batch.start
+        X_aug = X_buf[:m]
+        np.subtract(X[batch], mu, out=X_aug[:, :n_features])
+        G = np.matmul(X_aug, W_aug, out=G_buf[:m])
+        bmu = G.argmax(axis=1)
+        bmu2 = None
+        if second:
+            best = G[np.arange(m), bmu]
+            G[np.arange(m), bmu] = -np.inf
+            bmu2 = G.argmax(axis=1)
+            G[np.arange(m), bmu] = best
+        yield batch, X_aug, bmu, bmu2, G
+
+
+def _best_matching_units(X, W):
+    bmu = np.empty(X.shape[0], dtype=np.intp)
+    for batch, _, b, _, _ in _iter_bmu_chunks(X, _bmu_operands(W, X.dtype)):
+        bmu[batch] = b
+    return bmu
+
+
+def _batch_sums(X, sample_weight, W, *, with_error=False):
+    """Per-unit weighted sums ``S_j`` and counts ``n_j`` of the centred samples.
+
+    Returns ``(mu, S_aug, error_sum)``: ``S_aug[:, :-1]`` holds Σ s_i (x_i − μ) over
+    the samples whose best-matching unit is j, ``S_aug[:, -1]`` holds Σ s_i, both
+    float64. The sums are one sparse one-hot product per chunk, Mᵀ X_aug with
+    M[i, j] = s_i [bmu(i) = j]; the ones column of X_aug yields the counts.
+    """
+    n_units = W.shape[0]
+    n_features = X.shape[1]
+    dtype = X.dtype
+    S_aug = np.zeros((n_units, n_features + 1))
+    error_sum = 0.0
+    operands = _bmu_operands(W, dtype)
+    for batch, X_aug, bmu, _, G in _iter_bmu_chunks(X, operands):
+        m = bmu.shape[0]
+        s = (
+            np.ones(m, dtype=dtype)
+            if sample_weight is None
+            else sample_weight[batch].astype(dtype, copy=False)
+        )
+        # Mᵀ stored as CSC: column i holds the single entry s_i at row bmu(i).
+        M_T = sparse.csc_array((s, bmu, np.arange(m + 1)), shape=(n_units, m))
+        S_aug += M_T @ X_aug
+        if with_error:
+            # ‖x − w_c‖² = ‖x‖² − 2 G[i, c] on the centred data.
+            x_sq = np.einsum("ij,ij->i", X_aug[:, :n_features], X_aug[:, :n_features])
+            d_sq = np.maximum(x_sq - 2.0 * G[np.arange(m), bmu], 0.0)
+            error_sum += float(s @ np.sqrt(d_sq))
+    return operands[0].astype(np.float64), S_aug, error_sum
+
+
+def _batch_update(W, S_aug, mu, H, previous_mass=None):
+    """New codebook from the per-unit sums and the neighbourhood matrix ``H``.
+
+    .. math:: w_k = μ + Σ_j h(j,k) S_j / Σ_j h(j,k) n_j
+
+    One product H @ [S | n] gives numerators and denominators together. With
+    ``previous_mass`` A_k (partial_fit at a fixed radius), the old prototype
+    counts as A_k samples: w_k = μ + (A_k (w_k − μ) + num_k) / (A_k + den_k).
+    Units whose denominator is zero (no hit within a bubble) keep their weights.
+    """
+    num_den = H @ S_aug
+    numerator = num_den[:, :-1]
+    denominator = num_den[:, -1].copy()
+    W_c = W.astype(np.float64) - mu
+    if previous_mass is not None:
+        numerator = numerator + previous_mass[:, None] * W_c
+        denominator += previous_mass
+    has_mass = denominator > 0
+    W_new = np.divide(
+        numerator, denominator[:, None], out=W_c.copy(), where=has_mass[:, None]
+    )
+    W_new += mu
+    return W_new.astype(W.dtype), denominator
+
+
+def _online_epoch(
+    X, sample_weight, W, grid_dist, order, sigmas, etas, kernel, *, with_error=False
+):
+    """One pass of Kohonen's online rule over ``X[order]``, updating ``W`` in place.
+
+    .. math:: w_k ← w_k + η(t) h(c, k; σ(t)) (x − w_k)
+
+    A sample of weight s counts as s consecutive presentations:
+    (1 − a)^s is what is left of w_k − x after s steps of size a = η h.
+    """
+    dtype = W.dtype
+    error_sum = 0.0
+    for step, i in enumerate(order):
+        diff = X[i] - W
+        d_sq = np.einsum("ij,ij->i", diff, diff)
+        c = int(np.argmin(d_sq))
+        if with_error:
+            weight = 1.0 if sample_weight is None else float(sample_weight[i])
+            error_sum += weight * sqrt(max(float(d_sq[c]), 0.0))
+        a = etas[step] * kernel(grid_dist[c], sigmas[step])
+        if sample_weight is not None:
+            a = 1.0 - np.power(1.0 - a, sample_weight[i])
+        diff *= a.astype(dtype, copy=False)[:, None]
+        W += diff
+    return error_sum
+
+
+def _group_units(W, hits, coords, periods, n_clusters):
+    """Two-level clustering: Ward on the prototypes of the units that won samples.
+
+    Ward merges are constrained to grid neighbours. Units that won nothing are
+    contracted away first: two winning units are linked when the grid joins them
+    directly or through a run of non-winning units, so the link graph stays
+    connected. Every other unit joins the group of its nearest winning prototype.
+    Returns the group of every unit, numbered in order of first appearance.
+    """
+    n_units = W.shape[0]
+    won = np.flatnonzero(hits > 0)
+    if n_clusters > won.size:
+        raise ValueError(
+            f"n_clusters={n_clusters} but only {won.size} map units won training "
+            "samples; use fewer clusters or a larger map (n_rows, n_cols)."
+        )
+    W64 = W.astype(np.float64)
+    if n_clusters == 1:
+        won_labels = np.zeros(won.size, dtype=np.intp)
+    else:
+        adjacent = (
+            _grid_distances(coords[:, None], coords[None], periods)
+            <= 1.0 + _ADJACENCY_TOL
+        )
+        np.fill_diagonal(adjacent, False)
+        lost = np.flatnonzero(hits <= 0)
+        link = adjacent[np.ix_(won, won)].astype(np.int64)
+        if lost.size:
+            n_comp, comp = connected_components(
+                sparse.csr_array(adjacent[np.ix_(lost, lost)]), directed=False
+            )
+            one_hot = np.zeros((lost.size, n_comp), dtype=np.int64)
+            one_hot[np.arange(lost.size), comp] = 1
+            touches = adjacent[np.ix_(won, lost)].astype(np.int64) @ one_hot
+            link = link + touches @ touches.T
+        link = sparse.csr_array((link > 0).astype(np.float64))
+        won_labels = AgglomerativeClustering(
+            n_clusters=n_clusters, linkage="ward", connectivity=link
+        ).fit_predict(W64[won])
+    # Renumber by first appearance along the map, so labels do not depend on the
+    # order in which the tree was cut.
+    _, first = np.unique(won_labels, return_index=True)
+    rank = np.empty(first.size, dtype=np.intp)
+    rank[np.argsort(first)] = np.arange(first.size)
+    unit_labels = np.empty(n_units, dtype=np.intp)
+    unit_labels[won] = rank[won_labels]
+    lost = np.flatnonzero(hits <= 0)
+    if lost.size:
+        nearest = won[pairwise_distances_argmin(W64[lost], W64[won])]
+        unit_labels[lost] = unit_labels[nearest]
+    return unit_labels
+
+
+class SelfOrganizingMap(
+    ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, BaseEstimator
+):
+    r"""Self-organizing map (Kohonen map): clusterer and transformer.
+
+    A two-dimensional grid of units, each with a prototype vector in input space,
+    learns from unlabeled data: every sample pulls its best-matching unit (the one
+    with the closest prototype) and that unit's grid neighbours towards itself,
+    within a radius that shrinks during training. Similar samples end up on nearby
+    units, so the map is both a clustering (one cluster per unit, or ``n_clusters``
+    groups of units) and a two-dimensional projection of the data.
+
+    Parameters
+    ----------
+    n_rows : int, default=None
+        Number of rows of the grid. None picks a shape from the data: about
+        ``5·√n_samples`` units, with sides in the ratio of the spreads along the
+        two leading principal axes. If only one side is given, the other is
+        chosen to reach about the same number of units.
+
+    n_cols : int, default=None
+        Number of columns of the grid. None as for ``n_rows``.
+
+    topology : {'rectangular', 'hexagonal'}, default='rectangular'
+        Arrangement of the units.
+
+        - 'rectangular': a square lattice; each unit has 4 neighbours.
+        - 'hexagonal': odd rows shifted by half a unit; each unit has 6
+          neighbours, all at distance 1.
+
+    periodic : bool, default=False
+        If True, the map is a torus: opposite edges are neighbours. A periodic
+        hexagonal map needs an even number of rows.
+
+    neighborhood : {'gaussian', 'bubble', 'triangle', 'mexican_hat'}, \
+            default='gaussian'
+        Neighbourhood function h of the grid distance d to the winning unit.
+
+        - 'gaussian': ``exp(-d² / (2σ²))``.
+        - 'bubble': 1 within distance σ, 0 beyond.
+        - 'triangle': ``max(0, 1 - d/σ)``.
+        - 'mexican_hat': ``(1 - d²/σ²) exp(-d² / (2σ²))``; negative beyond σ,
+          so only ``algorithm='online'`` accepts it.
+
+    sigma_start : float, default=None
+        Neighbourhood radius at the start of training, in grid units. None
+        uses half the longer side of the map (at least ``sigma_end``).
+
+    sigma_end : float, default=1.0
+        Neighbourhood radius in the last epoch.
+
+    decay : {'linear', 'exponential'}, default='linear'
+        How the radius (and, online, the learning rate) goes from its start to its
+        end value.
+
+        - 'linear': ``start + (end - start) · t/T``.
+        - 'exponential': ``start · (end/start)^(t/T)``.
+
+    algorithm : {'batch', 'online'}, default='batch'
+        Training rule.
+
+        - 'batch': each epoch sets every prototype to the neighbourhood-weighted
+          mean of the data; deterministic, fast, no learning rate.
+        - 'online': Kohonen's original rule, one update per sample in random
+          order (see ``shuffle``), with a decaying learning rate.
+
+    learning_rate_start : float, default=0.5
+        Learning rate η of the first online step. Only used when
+        ``algorithm='online'``.
+
+    learning_rate_end : float, default=0.01
+        Learning rate η of the last online step. Only used when
+        ``algorithm='online'``.
+
+    max_iter : int, default=10
+        Number of epochs (passes over the data). In ``partial_fit`` it is the
+        number of calls over which the schedules run from start to end.
+
+    init : {'pca', 'random', 'sample'} or array-like of shape \
+            (n_rows * n_cols, n_features), default='pca'
+        Initial prototypes.
+
+        - 'pca': evenly spread over the plane of the two leading principal axes
+          (one axis for a map with a single row or column), deterministic. The
+          data must have as many directions of non-zero variance as the map has
+          dimensions.
+        - 'random': uniform in the bounding box of the data.
+        - 'sample': randomly drawn training samples.
+        - array: the prototypes themselves, row-major over the grid; needs
+          ``n_rows`` and ``n_cols``.
+
+    n_clusters : int, default=None
+        None: every unit is a cluster and labels are unit indices. An int k:
+        after training, the prototypes of the units that won training samples
+        are grouped into k clusters by Ward linkage restricted to grid
+        neighbours; the other units join their nearest group. Labels are then
+        group numbers 0 … k−1, all of them used by the training data.
+
+    shuffle : bool, default=True
+        Whether the online algorithm visits the samples in a new random order
+        every epoch. Ignored by the batch algorithm.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds ``init='random'`` / ``'sample'`` and the online sample order. Pass
+        an int for reproducible, bit-identical results.
+
+    verbose : int, default=0
+        If positive, print one line per epoch: radius, learning rate (online),
+        quantization error of the codebook the epoch started from, time.
+
+    Attributes
+    ----------
+    codebook_ : ndarray of shape (n_units, n_features)
+        Prototype (weight vector) of every unit, row-major over the grid: unit
+        ``k`` sits at row ``k // n_cols_``, column ``k % n_cols_``. Same dtype
+        as the training data (float32 or float64).
+
+    unit_coordinates_ : ndarray of shape (n_units, 2)
+        Position (x, y) of every unit in the plane; x follows columns, y rows.
+        On a hexagonal map odd rows are shifted by 0.5 and rows are √3/2 apart.
+
+    n_rows_ : int
+        Number of rows of the trained map.
+
+    n_cols_ : int
+        Number of columns of the trained map.
+
+    sigma_start_ : float
+        Radius the schedule started from.
+
+    labels_ : ndarray of shape (n_samples,)
+        Label of every training sample (of the last chunk for ``partial_fit``):
+        its best-matching unit, or that unit's group when ``n_clusters`` is set.
+
+    unit_labels_ : ndarray of shape (n_units,)
+        Label of every unit: ``arange(n_units)``, or its group.
+
+    cluster_centers_ : ndarray of shape (n_clusters, n_features)
+        The codebook when ``n_clusters`` is None; otherwise the hit-weighted mean
+        of the prototypes of each group.
+
+    hits_ : ndarray of shape (n_units,)
+        (Weighted) number of training samples won by every unit after training;
+        ``partial_fit`` adds up the hits of all chunks.
+
+    quantization_error_ : float
+        Weighted mean distance of the training samples to their best-matching
+        prototype.
+
+    topographic_error_ : float
+        Weighted fraction of training samples whose two best-matching units are
+        not grid neighbours (NaN for a map with one unit).
+
+    n_iter_ : int
+        Number of epochs run (``partial_fit`` calls count one each).
+
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during ``fit``. Defined only when `X` has feature
+        names that are all strings.
+
+    See Also
+    --------
+    sklearn.cluster.KMeans : Prototype clustering without a map; a SOM whose
+        radius has shrunk to zero.
+    sklearn.cluster.MiniBatchKMeans : Its ``partial_fit`` plays the same role.
+    sklearn.manifold.Isomap : Another non-linear two-dimensional embedding.
+
+    Notes
+    -----
+    Unit ``c(x) = argmin_k ‖x − w_k‖`` is the best-matching unit of sample x and
+    ``h(j, k; σ)`` the neighbourhood function of the grid distance between units
+    j and k (wrapped around on a torus).
+
+    The online rule presents the samples one at a time; at step t, with sample x,
+
+    .. math::
+
+        w_k \leftarrow w_k + \eta(t)\, h(c(x), k; \sigma(t))\, (x - w_k)
+
+    for every unit k. A sample of weight s acts as s consecutive presentations.
+
+    The batch rule (Kohonen's batch map) replaces every prototype, once per epoch,
+    by the neighbourhood-weighted mean of the data,
+
+    .. math::
+
+        w_k \leftarrow \frac{\sum_j h(j, k; \sigma)\, S_j}{\sum_j h(j, k; \sigma)\, n_j},
+        \qquad S_j = \sum_{i: c(x_i) = j} s_i x_i,\quad
+        n_j = \sum_{i: c(x_i) = j} s_i,
+
+    with sample weights s_i. Best-matching units come from one matrix product per
+    chunk of samples (chunks bounded by ``working_memory``), ``S`` and ``n`` from
+    one sparse one-hot product per chunk, the smoothing from one product with the
+    (n_units, n_units) neighbourhood matrix. float32 data train in float32.
+
+    ``partial_fit`` runs one epoch of the chosen rule on each chunk and advances
+    the schedules by one step per call. Once the radius stops changing it
+    averages, batch rule, over all chunks seen: the previous prototype counts
+    with the neighbourhood mass ``Σ_j h(j,k) n_j`` it has gathered so far, as
+    mini-batch k-means does with counts.
+
+    The quantization error is the mean distance of samples to their
+    best-matching prototype; the topographic error the fraction of samples whose
+    best and second-best matching units are not neighbours on the grid (4
+    neighbours on a rectangular map, 6 on a hexagonal one, across the edges of a
+    torus), as in the SOM Toolbox.
+
+    References
+    ----------
+    .. [1] T. Kohonen, "Self-organized formation of topologically correct feature
+       maps", Biological Cybernetics 43, 59–69, 1982.
+    .. [2] T. Kohonen, "Essentials of the self-organizing map", Neural Networks
+       37, 52–65, 2013.
+    .. [3] J. Vesanto and E. Alhoniemi, "Clustering of the self-organizing map",
+       IEEE Transactions on Neural Networks 11(3), 586–600, 2000.
+    .. [4] K. Kiviluoto, "Topology preservation in self-organizing maps", Proc.
+       ICNN 1996, 294–299 (topographic error).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknn_math import SelfOrganizingMap
+    >>> rng = np.random.RandomState(0)
+    >>> X = np.concatenate([rng.normal(-3, 0.5, (50, 3)), rng.normal(3, 0.5, (50, 3))])
+    >>> som = SelfOrganizingMap(4, 5, n_clusters=2, random_state=0).fit(X)
+    >>> som.codebook_.shape
+    (20, 3)
+    >>> np.bincount(som.labels_)
+    array([50, 50])
+    >>> som.predict([[-3.0, -3.0, -3.0], [3.0, 3.0, 3.0]])
+    array([0, 1])
+    >>> som.transform(X[:2]).shape
+    (2, 20)
+    >>> som.hit_map().shape
+    (4, 5)
+    >>> som.umatrix().shape
+    (4, 5)
+    """
+
+    _parameter_constraints: dict = {
+        "n_rows": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "n_cols": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "topology": [StrOptions({"rectangular", "hexagonal"})],
+        "periodic": ["boolean"],
+        "neighborhood": [StrOptions(set(NEIGHBORHOODS))],
+        "sigma_start": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        "sigma_end": [Interval(numbers.Real, 0, None, closed="neither")],
+        "decay": [StrOptions(set(DECAYS))],
+        "algorithm": [StrOptions({"batch", "online"})],
+        "learning_rate_start": [Interval(numbers.Real, 0, 1, closed="right")],
+        "learning_rate_end": [Interval(numbers.Real, 0, 1, closed="both")],
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "init": [StrOptions({"pca", "random", "sample"}), "array-like"],
+        "n_clusters": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        n_rows=None,
+        n_cols=None,
+        *,
+        topology="rectangular",
+        periodic=False,
+        neighborhood="gaussian",
+        sigma_start=None,
+        sigma_end=1.0,
+        decay="linear",
+        algorithm="batch",
+        learning_rate_start=0.5,
+        learning_rate_end=0.01,
+        max_iter=10,
+        init="pca",
+        n_clusters=None,
+        shuffle=True,
+        random_state=None,
+        verbose=0,
+    ):
+        self.n_rows = n_rows
+        self.n_cols = n_cols
+        self.topology = topology
+        self.periodic = periodic
+        self.neighborhood = neighborhood
+        self.sigma_start = sigma_start
+        self.sigma_end = sigma_end
+        self.decay = decay
+        self.algorithm = algorithm
+        self.learning_rate_start = learning_rate_start
+        self.learning_rate_end = learning_rate_end
+        self.max_iter = max_iter
+        self.init = init
+        self.n_clusters = n_clusters
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    @property
+    def _n_features_out(self):
+        return self.codebook_.shape[0]
+
+    # ------------------------------------------------------------------ training
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, sample_weight=None):
+        """Train the map on ``X`` for ``max_iter`` epochs.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data. float32 data train in float32, anything else in float64.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of every sample; an integer weight acts as that many copies.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        X = validate_data(self, X, reset=True, dtype=[np.float64, np.float32])
+        sample_weight = check_sample_weight(sample_weight, X, X.dtype)
+        self._check_algorithm()
+        rng = check_random_state(self.random_state)
+        self._initialize(X, sample_weight, rng)
+
+        n_samples = X.shape[0]
+        W = self.codebook_
+        grid_dist = self._unit_grid_distances()
+        kernel = NEIGHBORHOODS[self.neighborhood]
+        decay = DECAYS[self.decay]
+        T = self.max_iter
+        mass, sigma = None, None
+        for epoch in range(T):
+            tic = time.perf_counter()
+            if self.algorithm == "batch":
+                sigma = float(decay(self.sigma_start_, self.sigma_end,
+                                    _schedule_fraction(epoch, T)))
+                H = kernel(grid_dist, sigma)
+                mu, S_aug, error_sum = _batch_sums(
+                    X, sample_weight, W, with_error=self.verbose > 0
+                )
+                W, mass = _batch_update(W, S_aug, mu, H)
+                eta = None
+            else:
+                # The schedules advance per sample over all T · n steps.
+                steps = epoch * n_samples + np.arange(n_samples)
+                fracs = _schedule_fraction(steps, T * n_samples)
+                sigmas = decay(self.sigma_start_, self.sigma_end, fracs)
+                etas = decay(self.learning_rate_start, self.learning_rate_end, fracs)
+                order = rng.permutation(n_samples) if self.shuffle else range(n_samples)
+                error_sum = _online_epoch(
+                    X, sample_weight, W, grid_dist, order, sigmas, etas, kernel,
+                    with_error=self.verbose > 0,
+                )
+                sigma, eta = float(sigmas[0]), float(etas[0])
+            check_finite_result(
+                W, "The codebook", "Scale the data (e.g. StandardScaler) and refit."
+            )
+            if self.verbose > 0:
+                self._print_epoch(epoch + 1, T, sigma, eta, error_sum, sample_weight,
+                                  n_samples, time.perf_counter() - tic)
+        self.codebook_ = W
+        self.n_iter_ = T
+        # partial_fit after fit continues the same random stream and schedule.
+        self._rng = rng
+        self._sigma_last = sigma
+        self._mass = mass if self.algorithm == "batch" else None
+        self.hits_ = np.zeros(W.shape[0])
+        self._finalize(X, sample_weight)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None, sample_weight=None):
+        """Train the map for one epoch on a chunk of data.
+
+        The first call initializes the map from this chunk (the shape too, when
+        ``n_rows``/``n_cols`` are None). Each call advances the radius and
+        learning-rate schedules by one step; after ``max_iter`` calls they stay at
+        their end values and the batch rule averages over all chunks seen.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Chunk of training data.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of every sample.
+
+        Returns
+        -------
+        self : object
+            Updated estimator.
+        """
+        first_call = not hasattr(self, "codebook_")
+        X = validate_data(self, X, reset=first_call, dtype=[np.float64, np.float32])
+        if not first_call and X.dtype != self.codebook_.dtype:
+            X = X.astype(self.codebook_.dtype)
+        sample_weight = check_sample_weight(sample_weight, X, X.dtype)
+        if first_call:
+            self._check_algorithm()
+            self._rng = check_random_state(self.random_state)
+            self._initialize(X, sample_weight, self._rng)
+            self.n_iter_ = 0
+            self._sigma_last = None
+            self._mass = None
+            self.hits_ = np.zeros(self.codebook_.shape[0])
+
+        n_samples = X.shape[0]
+        W = self.codebook_
+        grid_dist = self._unit_grid_distances()
+        kernel = NEIGHBORHOODS[self.neighborhood]
+        decay = DECAYS[self.decay]
+        frac = _schedule_fraction(self.n_iter_, self.max_iter)
+        sigma = float(decay(self.sigma_start_, self.sigma_end, frac))
+        tic = time.perf_counter()
+        if self.algorithm == "batch":
+            H = kernel(grid_dist, sigma)
+            mu, S_aug, error_sum = _batch_sums(
+                X, sample_weight, W, with_error=self.verbose > 0
+            )
+            # Only at a constant radius are earlier chunks' estimates of the same
+            # fixed point, worth averaging with this one.
+            previous = self._mass if sigma == self._sigma_last else None
+            W, mass = _batch_update(W, S_aug, mu, H, previous_mass=previous)
+            self._mass = mass
+            eta = None
+        else:
+            eta = float(decay(self.learning_rate_start, self.learning_rate_end, frac))
+            W = W.copy()
+            order = self._rng.permutation(n_samples) if self.shuffle else range(n_samples)
+            error_sum = _online_epoch(
+                X, sample_weight, W, grid_dist, order,
+                np.full(n_samples, sigma), np.full(n_samples, eta), kernel,
+                with_error=self.verbose > 0,
+            )
+        check_finite_result(
+            W, "The codebook", "Scale the data (e.g. StandardScaler) and refit."
+        )
+        self.codebook_ = W
+        self.n_iter_ += 1
+        self._sigma_last = sigma
+        if self.verbose > 0:
+            self._print_epoch(self.n_iter_, self.max_iter, sigma, eta, error_sum,
+                              sample_weight, n_samples, time.perf_counter() - tic)
+        self._finalize(X, sample_weight)
+        return self
+
+    def _check_algorithm(self):
+        if (
+            self.algorithm == "batch"
+            and self.neighborhood not in _NON_NEGATIVE_NEIGHBORHOODS
+        ):
+            raise ValueError(
+                f"neighborhood={self.neighborhood!r} takes negative values, which the "
+                "batch update (a neighbourhood-weighted mean) cannot use; choose "
+                "algorithm='online' or another neighborhood."
+            )
+        if (
+            self.periodic
+            and self.topology == "hexagonal"
+            and self.n_rows is not None
+            and self.n_rows % 2 == 1
+            and self.n_rows > 1
+        ):
+            raise ValueError(
+                f"A periodic hexagonal map needs an even number of rows, got "
+                f"n_rows={self.n_rows}: the shifted odd rows must meet the unshifted "
+                "first row across the edge. Use an even n_rows or periodic=False."
+            )
+
+    def _initialize(self, X, sample_weight, rng):
+        """Resolve the map shape and radius, and set the initial codebook."""
+        n_samples, n_features = X.shape
+        init_is_array = not isinstance(self.init, str)
+        needs_pca = self.init == "pca" if not init_is_array else False
+        if init_is_array and (self.n_rows is None or self.n_cols is None):
+            raise ValueError(
+                "init given as an array needs the map shape: set n_rows and n_cols."
+            )
+        pca = None
+        if needs_pca or self.n_rows is None or self.n_cols is None:
+            pca = _weighted_pca(X, sample_weight)
+        if self.n_rows is None or self.n_cols is None:
+            n_eff = n_samples if sample_weight is None else float(sample_weight.sum())
+            n_rows, n_cols = _pick_map_shape(
+                n_eff, pca[1], self.topology, self.periodic, self.n_rows, self.n_cols
+            )
+        else:
+            n_rows, n_cols = self.n_rows, self.n_cols
+        self.n_rows_, self.n_cols_ = int(n_rows), int(n_cols)
+        n_units = self.n_rows_ * self.n_cols_
+        self.unit_coordinates_ = _unit_coordinates(n_rows, n_cols, self.topology)
+        default_sigma = max(max(n_rows, n_cols) / 2.0, self.sigma_end)
+        self.sigma_start_ = float(
+            default_sigma if self.sigma_start is None else self.sigma_start
+        )
+
+        if init_is_array:
+            W = np.array(self.init, dtype=X.dtype, copy=True)
+            if W.shape != (n_units, n_features):
+                raise ValueError(
+                    f"init has shape {W.shape}; a {n_rows}×{n_cols} map on data with "
+                    f"{n_features} features needs ({n_units}, {n_features})."
+                )
+            check_finite_result(W, "init", "Pass finite initial prototypes.")
+        elif self.init == "pca":
+            W = self._pca_codebook(pca, n_samples, n_features)
+        else:
+            live = (
+                np.arange(n_samples)
+                if sample_weight is None
+                else np.flatnonzero(sample_weight > 0)
+            )
+            if self.init == "sample":
+                idx = rng.choice(live, size=n_units, replace=n_units > live.size)
+                W = X[idx]
+            else:
+                low = X[live].min(axis=0)
+                high = X[live].max(axis=0)
+                W = low + (high - low) * rng.uniform(size=(n_units, n_features))
+        self.codebook_ = np.ascontiguousarray(W, dtype=X.dtype)
+
+    def _pca_codebook(self, pca, n_samples, n_features):
+        mean, eigenvalues, eigenvectors = pca
+        coords = self.unit_coordinates_ - self.unit_coordinates_.mean(axis=0)
+        extent = np.abs(coords).max(axis=0)
+        # The longer grid axis follows the first principal axis; rows win ties,
+        # matching the shape rule that puts the first axis along the rows.
+        axes = [a for a in (1, 0) if extent[a] > 0]
+        axes.sort(key=lambda a: -extent[a])
+        tol = eigenvalues[0] * max(n_samples, n_features) * np.finfo(np.float64).eps
+        rank = int(np.sum(eigenvalues > tol)) if eigenvalues[0] > 0 else 0
+        if rank < len(axes):
+            raise ValueError(
+                f"init='pca' spreads a {self.n_rows_}×{self.n_cols_} map over "
+                f"{len(axes)} principal axes, but X (n_samples={n_samples}, "
+                f"n_features={n_features}) varies along only {rank}. Use "
+                "init='random' or init='sample', or a map with fewer dimensions "
+                "(n_rows=1 for a line)."
+            )
+        W = np.tile(mean, (coords.shape[0], 1))
+        for pc, axis in enumerate(axes):
+            # Span ±√3 standard deviations: exactly the extent of uniform data.
+            spread = sqrt(3.0 * eigenvalues[pc])
+            W += np.outer(coords[:, axis] / extent[axis] * spread, eigenvectors[:, pc])
+        return W
+
+    def _unit_grid_distances(self):
+        coords = self.unit_coordinates_
+        return _grid_distances(coords[:, None], coords[None], self._periods())
+
+    def _periods(self):
+        return _grid_periods(self.n_rows_, self.n_cols_, self.topology, self.periodic)
+
+    def _print_epoch(self, epoch, n_epochs, sigma, eta, error_sum, sample_weight,
+                     n_samples, elapsed):
+        total = n_samples if sample_weight is None else float(sample_weight.sum())
+        rate = "" if eta is None else f", learning rate = {eta:.4g}"
+        print(
+            f"Epoch {epoch}/{n_epochs}: sigma = {sigma:.4g}{rate}, quantization "
+            f"error = {error_sum / total:.6g}, time = {elapsed:.3f} s"
+        )
+
+    def _finalize(self, X, sample_weight):
+        """Labels, errors, hits and unit groups of the trained codebook on ``X``."""
+        bmu, error_sum, wrong_sum = self._bmu_and_errors(X, sample_weight)
+        total = X.shape[0] if sample_weight is None else float(sample_weight.sum())
+        self.quantization_error_ = error_sum / total
+        self.topographic_error_ = (
+            float("nan") if self.codebook_.shape[0] == 1 else wrong_sum / total
+        )
+        self.hits_ = self.hits_ + np.bincount(
+            bmu, weights=sample_weight, minlength=self.codebook_.shape[0]
+        )
+        if self.n_clusters is None:
+            self.unit_labels_ = np.arange(self.codebook_.shape[0])
+            self.cluster_centers_ = self.codebook_
+        else:
+            self.unit_labels_ = _group_units(
+                self.codebook_, self.hits_, self.unit_coordinates_, self._periods(),
+                self.n_clusters,
+            )
+            hits = self.hits_[:, None]
+            sums = np.zeros((self.n_clusters, self.codebook_.shape[1]))
+            np.add.at(sums, self.unit_labels_, hits * self.codebook_)
+            mass = np.bincount(
+                self.unit_labels_, weights=self.hits_, minlength=self.n_clusters
+            )
+            self.cluster_centers_ = (sums / mass[:, None]).astype(self.codebook_.dtype)
+        self.labels_ = self.unit_labels_[bmu]
+
+    def _bmu_and_errors(self, X, sample_weight):
+        """Best-matching units, Σ s·‖x − w_c‖ and Σ s·[c, c₂ not adjacent]."""
+        W = self.codebook_
+        n_features = X.shape[1]
+        coords = self.unit_coordinates_
+        periods = self._periods()
+        operands = _bmu_operands(W, X.dtype)
+        W_c = operands[1]
+        bmu = np.empty(X.shape[0], dtype=np.intp)
+        error_sum = 0.0
+        wrong_sum = 0.0
+        for batch, X_aug, b1, b2, _ in _iter_bmu_chunks(X, operands, second=True):
+            bmu[batch] = b1
+            # The exact difference, not ‖x‖² − 2G, so that the reported error is
+            # accurate to the last bit of the dtype.
+            diff = X_aug[:, :n_features] - W_c[b1]
+            dist = np.sqrt(np.einsum("ij,ij->i", diff, diff, dtype=np.float64))
+            wrong = (
+                _grid_distances(coords[b1], coords[b2], periods) > 1.0 + _ADJACENCY_TOL
+            )
+            if sample_weight is None:
+                error_sum += float(dist.sum())
+                wrong_sum += float(wrong.sum())
+            else:
+                s = sample_weight[batch].astype(np.float64, copy=False)
+                error_sum += float(s @ dist)
+                wrong_sum += float(s @ wrong)
+        return bmu, error_sum, wrong_sum
+
+    # ---------------------------------------------------------------- inference
+
+    def _validate_for_inference(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        return X
+
+    def best_matching_unit(self, X):
+        """Index of the best-matching unit of every sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        bmu : ndarray of shape (n_samples,)
+            Unit index, row-major over the grid (row ``bmu // n_cols_``, column
+            ``bmu % n_cols_``).
+        """
+        X = self._validate_for_inference(X)
+        return _best_matching_units(X, self.codebook_.astype(X.dtype, copy=False))
+
+    def predict(self, X):
+        """Label of every sample: its best-matching unit, or that unit's group.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            Unit index when ``n_clusters`` is None, otherwise group 0 … k−1.
+        """
+        check_is_fitted(self)
+        return self.unit_labels_[self.best_matching_unit(X)]
+
+    def transform(self, X):
+        """Euclidean distance of every sample to every unit's prototype.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_units)
+            Distances, same dtype as ``X`` (float32 or float64). Column ``k`` is
+            named ``selforganizingmap{k}`` by ``get_feature_names_out``.
+        """
+        X = self._validate_for_inference(X)
+        return euclidean_distances(X, self.codebook_.astype(X.dtype, copy=False))
+
+    def grid_coordinates(self, X):
+        """Position on the map of every sample's best-matching unit.
+
+        A two-dimensional projection of the data, for plots.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        coordinates : ndarray of shape (n_samples, 2)
+            Position (x, y) in the plane, as in ``unit_coordinates_``.
+        """
+        check_is_fitted(self)
+        return self.unit_coordinates_[self.best_matching_unit(X)]
+
+    def hit_map(self, X=None, sample_weight=None):
+        """Number of samples won by every unit, laid out as the grid.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), default=None
+            Samples; None returns the hits of the training data, ``hits_``.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of every sample.
+
+        Returns
+        -------
+        hits : ndarray of shape (n_rows_, n_cols_)
+            (Weighted) count of samples per unit; integer counts without weights.
+        """
+        check_is_fitted(self)
+        if X is None:
+            return self.hits_.reshape(self.n_rows_, self.n_cols_)
+        X = self._validate_for_inference(X)
+        sample_weight = check_sample_weight(sample_weight, X, np.float64)
+        bmu = _best_matching_units(X, self.codebook_.astype(X.dtype, copy=False))
+        hits = np.bincount(bmu, weights=sample_weight, minlength=self.codebook_.shape[0])
+        return hits.reshape(self.n_rows_, self.n_cols_)
+
+    def quantization_error(self, X, sample_weight=None):
+        """Weighted mean distance of the samples to their best-matching prototype.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of every sample.
+
+        Returns
+        -------
+        error : float
+            Mean of ``‖x − w_c(x)‖``.
+        """
+        X = self._validate_for_inference(X)
+        sample_weight = check_sample_weight(sample_weight, X, np.float64)
+        error_sum, _ = self._errors(X, sample_weight)
+        return error_sum
+
+    def topographic_error(self, X, sample_weight=None):
+        """Weighted fraction of samples whose two best units are not neighbours.
+
+        Neighbours are units at grid distance 1: 4 per unit on a rectangular map,
+        6 on a hexagonal one, counted across the edges of a periodic map.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of every sample.
+
+        Returns
+        -------
+        error : float
+            In [0, 1]; NaN for a map with a single unit.
+        """
+        X = self._validate_for_inference(X)
+        sample_weight = check_sample_weight(sample_weight, X, np.float64)
+        _, wrong = self._errors(X, sample_weight)
+        return float("nan") if self.codebook_.shape[0] == 1 else wrong
+
+    def _errors(self, X, sample_weight):
+        _, error_sum, wrong_sum = self._bmu_and_errors(X, sample_weight)
+        total = X.shape[0] if sample_weight is None else float(sample_weight.sum())
+        return error_sum / total, wrong_sum / total
+
+    def score(self, X, y=None, sample_weight=None):
+        """Opposite of the quantization error of ``X``: higher is better.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of every sample.
+
+        Returns
+        -------
+        score : float
+            ``-quantization_error(X, sample_weight)``.
+        """
+        return -self.quantization_error(X, sample_weight=sample_weight)
+
+    def umatrix(self):
+        """Unified distance matrix: mean distance of each prototype to its neighbours.
+
+        High values mark borders between clusters, low values their interiors.
+
+        Returns
+        -------
+        umatrix : ndarray of shape (n_rows_, n_cols_)
+            Mean Euclidean distance of every unit's prototype to the prototypes of
+            its grid neighbours (0 for a map with one unit).
+        """
+        check_is_fitted(self)
+        adjacent = self._unit_grid_distances() <= 1.0 + _ADJACENCY_TOL
+        np.fill_diagonal(adjacent, False)
+        a, b = np.nonzero(adjacent)
+        W = self.codebook_.astype(np.float64)
+        edge = np.linalg.norm(W[a] - W[b], axis=1)
+        n_units = W.shape[0]
+        total = np.bincount(a, weights=edge, minlength=n_units)
+        degree = np.bincount(a, minlength=n_units)
+        mean = np.divide(total, degree, out=np.zeros(n_units), where=degree > 0)
+        return mean.reshape(self.n_rows_, self.n_cols_)

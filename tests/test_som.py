@@ -1,0 +1,640 @@
+"""Tests of SelfOrganizingMap: scikit-learn compatibility, oracles, behaviour."""
+
+import io
+import pickle
+from contextlib import redirect_stdout
+from math import sqrt
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn import config_context
+from sklearn.datasets import make_blobs
+from sklearn.metrics import adjusted_rand_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sknn_math._som import DECAYS, NEIGHBORHOODS, SelfOrganizingMap
+
+# --------------------------------------------------------------------------------
+# Literal oracles: loops over samples and units, written from the textbook
+# definitions and independent of the vectorised implementation.
+# --------------------------------------------------------------------------------
+
+
+def literal_position(k, n_cols, topology):
+    row, col = divmod(k, n_cols)
+    if topology == "hexagonal":
+        return col + 0.5 * (row % 2), row * sqrt(3) / 2
+    return float(col), float(row)
+
+
+def literal_grid_distance(a, b, n_rows, n_cols, topology, periodic):
+    xa, ya = literal_position(a, n_cols, topology)
+    xb, yb = literal_position(b, n_cols, topology)
+    dx, dy = abs(xa - xb), abs(ya - yb)
+    if periodic:
+        height = n_rows * (sqrt(3) / 2 if topology == "hexagonal" else 1.0)
+        dx, dy = min(dx, n_cols - dx), min(dy, height - dy)
+    return sqrt(dx * dx + dy * dy)
+
+
+def literal_kernel(name, d, sigma):
+    if name == "gaussian":
+        return np.exp(-d * d / (2 * sigma * sigma))
+    if name == "bubble":
+        return 1.0 if d <= sigma else 0.0
+    if name == "triangle":
+        return max(0.0, 1.0 - d / sigma)
+    if name == "mexican_hat":
+        return (1 - d * d / sigma**2) * np.exp(-d * d / (2 * sigma**2))
+    raise ValueError(name)
+
+
+def literal_winner(x, W):
+    best, best_d = 0, np.inf
+    for k in range(len(W)):
+        d = sum((x[f] - W[k, f]) ** 2 for f in range(len(x)))
+        if d < best_d:
+            best, best_d = k, d
+    return best
+
+
+def literal_batch_epoch(X, s, W, sigma, shape, topology, periodic, neighborhood):
+    """w_k = Σ_i s_i h(c_i, k) x_i / Σ_i s_i h(c_i, k); no mass keeps w_k."""
+    n_rows, n_cols = shape
+    num = np.zeros_like(W)
+    den = np.zeros(len(W))
+    for i, x in enumerate(X):
+        c = literal_winner(x, W)
+        for k in range(len(W)):
+            d = literal_grid_distance(c, k, n_rows, n_cols, topology, periodic)
+            h = literal_kernel(neighborhood, d, sigma)
+            num[k] += s[i] * h * x
+            den[k] += s[i] * h
+    W_new = W.copy()
+    for k in range(len(W)):
+        if den[k] > 0:
+            W_new[k] = num[k] / den[k]
+    return W_new
+
+
+def literal_online(X, W, sigmas, etas, shape, topology, periodic, neighborhood):
+    """w_k ← w_k + η(t) h(c, k; σ(t)) (x − w_k), samples in the given order."""
+    n_rows, n_cols = shape
+    W = W.copy()
+    for t, x in enumerate(X):
+        c = literal_winner(x, W)
+        for k in range(len(W)):
+            d = literal_grid_distance(c, k, n_rows, n_cols, topology, periodic)
+            W[k] = W[k] + etas[t] * literal_kernel(neighborhood, d, sigmas[t]) * (x - W[k])
+    return W
+
+
+def signed_data(n=30, d=3, seed=0):
+    # Offset and mixed signs, so that a wrong sign or a dropped ‖x‖² shows.
+    rng = np.random.RandomState(seed)
+    scale = np.resize([3.0, 1.0, 0.5], d)
+    offset = np.resize([-2.0, 5.0, -1.0], d)
+    return rng.normal(size=(n, d)) * scale + offset
+
+
+# --------------------------------------------------------------------------------
+# scikit-learn's own checks.
+# --------------------------------------------------------------------------------
+
+
+@parametrize_with_checks(
+    [
+        SelfOrganizingMap(4, 5, max_iter=5, random_state=0),
+        SelfOrganizingMap(
+            4, 5, topology="hexagonal", periodic=True, max_iter=5, random_state=0
+        ),
+    ]
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+# --------------------------------------------------------------------------------
+# Oracles.
+# --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("topology", ["rectangular", "hexagonal"])
+@pytest.mark.parametrize("periodic", [False, True])
+@pytest.mark.parametrize("neighborhood", ["gaussian", "bubble", "triangle"])
+def test_batch_epochs_equal_literal_loop(topology, periodic, neighborhood):
+    X = signed_data(25, 3)
+    s = np.random.RandomState(1).randint(0, 4, size=len(X)).astype(float)
+    W0 = np.random.RandomState(2).normal(size=(12, 3)) * 2
+    shape = (4, 3)
+    # Linear decay over 3 epochs. A bubble gives units with the same neighbours
+    # the same prototype, and the winner among equals is a matter of rounding:
+    # one epoch from distinct prototypes is the meaningful comparison there.
+    sigmas = [2.5, (2.5 + 1.2) / 2, 1.2] if neighborhood != "bubble" else [1.2]
+    som = SelfOrganizingMap(
+        *shape, topology=topology, periodic=periodic, neighborhood=neighborhood,
+        sigma_start=sigmas[0], sigma_end=1.2, max_iter=len(sigmas), init=W0,
+    ).fit(X, sample_weight=s)
+    W = W0
+    for sigma in sigmas:
+        W = literal_batch_epoch(X, s, W, sigma, shape, topology, periodic, neighborhood)
+    np.testing.assert_allclose(som.codebook_, W, rtol=1e-10, atol=1e-12)
+
+
+def test_batch_epoch_float32_matches_float64():
+    X = signed_data(40, 3)
+    W0 = X[np.random.RandomState(3).choice(40, 9, replace=False)]
+    kw = dict(max_iter=4, init=W0)
+    som64 = SelfOrganizingMap(3, 3, **kw).fit(X)
+    som32 = SelfOrganizingMap(3, 3, **kw).fit(X.astype(np.float32))
+    assert som32.codebook_.dtype == np.float32
+    np.testing.assert_allclose(som32.codebook_, som64.codebook_, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("topology", ["rectangular", "hexagonal"])
+@pytest.mark.parametrize("neighborhood", ["gaussian", "mexican_hat", "bubble"])
+def test_online_epoch_equals_textbook_update(topology, neighborhood):
+    X = signed_data(12, 3)
+    W0 = np.random.RandomState(4).normal(size=(6, 3))
+    shape = (2, 3)
+    som = SelfOrganizingMap(
+        *shape, topology=topology, neighborhood=neighborhood, algorithm="online",
+        sigma_start=2.0, sigma_end=0.8, learning_rate_start=0.6,
+        learning_rate_end=0.05, max_iter=2, init=W0, shuffle=False,
+    ).fit(X)
+    T = 2 * len(X)
+    frac = np.arange(T) / (T - 1)  # the schedules advance per sample
+    sigmas = 2.0 + (0.8 - 2.0) * frac
+    etas = 0.6 + (0.05 - 0.6) * frac
+    W = literal_online(
+        np.vstack([X, X]), W0, sigmas, etas, shape, topology, False, neighborhood
+    )
+    np.testing.assert_allclose(som.codebook_, W, rtol=1e-10, atol=1e-12)
+
+
+def test_online_single_step_by_hand():
+    # One sample, 1×3 map, σ = 1, η = 0.5. Winner is unit 0 (distance 1), so
+    # h = exp(−d²/2) = (1, e^−½, e^−2) and w_k += 0.5 h_k (x − w_k).
+    x = np.array([[-1.0, 2.0]])
+    W0 = np.array([[0.0, 2.0], [3.0, -1.0], [-4.0, -4.0]])
+    som = SelfOrganizingMap(
+        1, 3, algorithm="online", sigma_start=1.0, sigma_end=1.0,
+        learning_rate_start=0.5, learning_rate_end=0.5, max_iter=1, init=W0,
+    ).fit(x)
+    h = np.exp(-np.array([0.0, 1.0, 4.0]) / 2)
+    expected = W0 + 0.5 * h[:, None] * (x - W0)
+    np.testing.assert_allclose(som.codebook_, expected)
+    assert som.codebook_[0].tolist() == [-0.5, 2.0]
+
+
+def test_online_weight_equals_repeated_presentation():
+    X = signed_data(5, 2)
+    W0 = np.random.RandomState(5).normal(size=(4, 2))
+    kw = dict(
+        algorithm="online", sigma_start=1.5, sigma_end=1.5, learning_rate_start=0.3,
+        learning_rate_end=0.3, max_iter=1, init=W0, shuffle=False,
+    )
+    weights = np.array([1, 3, 0, 2, 1])
+    weighted = SelfOrganizingMap(2, 2, **kw).fit(X, sample_weight=weights)
+    repeated = SelfOrganizingMap(2, 2, **kw).fit(np.repeat(X, weights, axis=0))
+    np.testing.assert_allclose(weighted.codebook_, repeated.codebook_, rtol=1e-12)
+
+
+def fitted_with_codebook(W, shape, topology="rectangular", periodic=False):
+    """A fitted map whose codebook is then set by hand."""
+    som = SelfOrganizingMap(*shape, topology=topology, periodic=periodic, init="sample",
+                            max_iter=1, random_state=0)
+    som.fit(np.random.RandomState(0).normal(size=(20, W.shape[1])))
+    som.codebook_ = np.asarray(W, dtype=float)
+    return som
+
+
+def test_hand_placed_weights_winners_and_errors():
+    # 2×2 map: unit 0 (row 0, col 0), 1 (0, 1), 2 (1, 0), 3 (1, 1); 0 and 3 are
+    # diagonal, so not neighbours on a rectangular grid.
+    W = np.array([[-2.0, 0.0], [4.0, -4.0], [-6.0, 6.0], [-1.0, 0.0]])
+    som = fitted_with_codebook(W, (2, 2))
+    X = np.array(
+        [
+            [-1.6, 0.0],  # best 0 (0.4), second 3 (0.6): diagonal → error
+            [-0.7, 0.0],  # best 3 (0.3), second 0 (1.3): diagonal → error
+            [4.0, -1.0],  # best 1 (3.0), second 3 (5.099): neighbours
+            [-6.0, 2.0],  # best 2 (4.0), second 0 (4.472): neighbours
+        ]
+    )
+    np.testing.assert_array_equal(som.predict(X), [0, 3, 1, 2])
+    np.testing.assert_array_equal(som.best_matching_unit(X), [0, 3, 1, 2])
+    assert som.quantization_error(X) == pytest.approx((0.4 + 0.3 + 3.0 + 4.0) / 4)
+    assert som.topographic_error(X) == pytest.approx(0.5)
+    assert som.score(X) == pytest.approx(-(0.4 + 0.3 + 3.0 + 4.0) / 4)
+    # Weighted: the two diagonal samples weigh 1, the others 3.
+    s = np.array([1.0, 1.0, 3.0, 3.0])
+    assert som.topographic_error(X, sample_weight=s) == pytest.approx(2 / 8)
+    assert som.quantization_error(X, sample_weight=s) == pytest.approx(
+        (0.4 + 0.3 + 9.0 + 12.0) / 8
+    )
+    np.testing.assert_allclose(
+        som.transform(X[[2]])[0], [sqrt(37), 3.0, sqrt(149), sqrt(26)]
+    )
+    np.testing.assert_allclose(som.grid_coordinates(X), [[0, 0], [1, 1], [1, 0], [0, 1]])
+    np.testing.assert_array_equal(som.hit_map(X), [[1, 1], [1, 1]])
+
+
+def test_topographic_error_on_torus_and_hexagonal_grid():
+    # 1×4 map: units 0 and 3 meet only across the edge of a torus.
+    W = np.array([[0.0, 0.0], [10.0, 10.0], [20.0, 20.0], [1.0, 0.0]])
+    X = np.array([[0.4, 0.0], [0.6, 0.0]])
+    assert fitted_with_codebook(W, (1, 4)).topographic_error(X) == 1.0
+    assert fitted_with_codebook(W, (1, 4), periodic=True).topographic_error(X) == 0.0
+    # 2×2 map: units 1 (row 0, col 1) and 2 (row 1, col 0) are diagonal on a
+    # rectangular grid but neighbours on a hexagonal one (row 1 shifts by ½).
+    W = np.array([[9.0, 9.0], [0.0, 0.0], [1.0, 0.0], [-9.0, 9.0]])
+    X = np.array([[0.3, 0.0], [0.8, 0.1]])
+    assert fitted_with_codebook(W, (2, 2)).topographic_error(X) == 1.0
+    assert fitted_with_codebook(W, (2, 2), "hexagonal").topographic_error(X) == 0.0
+    # ... and units 0 and 3 are not neighbours on a planar hexagonal map.
+    W = np.array([[0.0, 0.0], [9.0, 9.0], [-9.0, 9.0], [1.0, 0.0]])
+    assert fitted_with_codebook(W, (2, 2), "hexagonal").topographic_error(X) == 1.0
+
+
+@pytest.mark.parametrize(
+    "shape, topology, periodic, degree",
+    [
+        ((4, 6), "rectangular", True, 4),
+        ((4, 6), "hexagonal", True, 6),
+        ((6, 5), "hexagonal", True, 6),
+    ],
+)
+def test_every_unit_has_its_neighbours_on_a_torus(shape, topology, periodic, degree):
+    W = np.arange(np.prod(shape) * 2, dtype=float).reshape(-1, 2) ** 1.5
+    som = fitted_with_codebook(W, shape, topology, periodic)
+    n = np.prod(shape)
+    for k in range(n):
+        neighbours = [
+            j
+            for j in range(n)
+            if j != k
+            and abs(literal_grid_distance(k, j, *shape, topology, periodic) - 1) < 1e-9
+        ]
+        assert len(neighbours) == degree
+    # U-matrix: literal mean distance to the neighbours.
+    U = som.umatrix().ravel()
+    for k in range(n):
+        neighbours = [
+            j
+            for j in range(n)
+            if j != k
+            and abs(literal_grid_distance(k, j, *shape, topology, periodic) - 1) < 1e-9
+        ]
+        expected = np.mean([np.linalg.norm(W[k] - W[j]) for j in neighbours])
+        assert U[k] == pytest.approx(expected)
+
+
+# --------------------------------------------------------------------------------
+# The map orders and clusters.
+# --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("topology", ["rectangular", "hexagonal"])
+@pytest.mark.parametrize("algorithm", ["batch", "online"])
+def test_map_orders_a_square(topology, algorithm):
+    X = np.random.RandomState(0).uniform(-1, 1, size=(1500, 2))
+    n = 1500 if algorithm == "batch" else 600
+    som = SelfOrganizingMap(
+        8, 8, topology=topology, algorithm=algorithm, max_iter=15 if algorithm == "batch" else 5,
+        init="random", random_state=0,
+    ).fit(X[:n])
+    assert som.topographic_error_ < 0.05
+    # Neighbouring units hold neighbouring prototypes: every grid edge is short
+    # (the spacing of an 8×8 map on a side of 2 is 0.25).
+    coords = som.unit_coordinates_
+    d_grid = np.linalg.norm(coords[:, None] - coords[None], axis=-1)
+    d_proto = np.linalg.norm(som.codebook_[:, None] - som.codebook_[None], axis=-1)
+    adjacent = np.isclose(d_grid, 1.0)
+    assert d_proto[adjacent].max() < 0.6
+    # ... and prototypes far apart on the grid are far apart in the data.
+    assert d_proto[d_grid > 4].min() > 0.4
+
+
+@pytest.mark.parametrize("topology", ["rectangular", "hexagonal"])
+def test_two_level_clustering_recovers_blobs(topology):
+    X, y = make_blobs(n_samples=600, centers=4, n_features=5, random_state=3)
+    som = SelfOrganizingMap(
+        8, 8, topology=topology, n_clusters=4, random_state=0
+    ).fit(X)
+    assert adjusted_rand_score(y, som.labels_) > 0.95
+    np.testing.assert_array_equal(np.unique(som.labels_), np.arange(4))
+    np.testing.assert_array_equal(som.predict(X), som.labels_)
+    assert som.cluster_centers_.shape == (4, 5)
+    assert som.unit_labels_.shape == (64,)
+    # The cluster centres sit on the blob centres.
+    for k in range(4):
+        members = X[som.labels_ == k]
+        np.testing.assert_allclose(som.cluster_centers_[k], members.mean(axis=0), atol=0.5)
+
+
+def test_clustering_labels_are_all_used_with_idle_units():
+    # Three tight blobs on a big map leave most units without hits.
+    X, _ = make_blobs(n_samples=60, centers=3, cluster_std=0.05, random_state=0)
+    som = SelfOrganizingMap(10, 10, n_clusters=3, random_state=0).fit(X)
+    assert (som.hits_ == 0).sum() > 50
+    np.testing.assert_array_equal(np.unique(som.labels_), [0, 1, 2])
+    assert set(som.unit_labels_) == {0, 1, 2}
+
+
+def test_more_clusters_than_winning_units_is_a_clear_error():
+    X = np.repeat([[0.0, 0.0], [5.0, 1.0]], 10, axis=0)
+    with pytest.raises(ValueError, match="only 2 map units won"):
+        SelfOrganizingMap(3, 3, n_clusters=3, init="random", random_state=0).fit(X)
+
+
+# --------------------------------------------------------------------------------
+# partial_fit, reproducibility, persistence, shapes.
+# --------------------------------------------------------------------------------
+
+
+def test_partial_fit_reaches_fit_quality():
+    X = np.random.RandomState(0).uniform(-1, 1, size=(3000, 3))
+    full = SelfOrganizingMap(6, 6, max_iter=10, random_state=0).fit(X)
+    chunks = np.array_split(X, 10)
+    online = SelfOrganizingMap(6, 6, max_iter=10, random_state=0)
+    for _ in range(2):  # the schedule over the first pass, averaging on the second
+        for chunk in chunks:
+            online.partial_fit(chunk)
+    assert online.n_iter_ == 20
+    qe_full = full.quantization_error(X)
+    assert online.quantization_error(X) < 1.05 * qe_full
+
+
+def test_partial_fit_online_algorithm_and_first_call_shape():
+    X = np.random.RandomState(0).normal(size=(400, 2)) * [3, 1]
+    som = SelfOrganizingMap(algorithm="online", max_iter=8, random_state=0)
+    for _ in range(2):
+        for chunk in np.array_split(X, 4):
+            som.partial_fit(chunk)
+    # 5·√100 ≈ 50 units from the first chunk, longer side along the first axis.
+    assert som.n_rows_ * som.n_cols_ == pytest.approx(50, abs=3)
+    assert som.n_rows_ > som.n_cols_
+    full = SelfOrganizingMap(som.n_rows_, som.n_cols_, random_state=0).fit(X)
+    assert som.quantization_error(X) < 1.5 * full.quantization_error(X)
+
+
+def test_partial_fit_after_fit_keeps_the_map():
+    X = signed_data(300, 3)
+    som = SelfOrganizingMap(5, 5, random_state=0).fit(X)
+    qe = som.quantization_error(X)
+    som.partial_fit(X[:100])
+    assert som.quantization_error(X) < 1.1 * qe
+    with pytest.raises(ValueError, match="features"):
+        som.partial_fit(X[:, :2])
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(init="random"),
+        dict(init="sample", algorithm="online", max_iter=2),
+        dict(init="pca", topology="hexagonal", periodic=True, n_clusters=3),
+    ],
+)
+def test_same_seed_same_bits_and_pickle(params):
+    X = signed_data(200, 3)
+    a = SelfOrganizingMap(4, 4, random_state=7, **params).fit(X)
+    b = SelfOrganizingMap(4, 4, random_state=7, **params).fit(X)
+    np.testing.assert_array_equal(a.codebook_, b.codebook_)
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    c = pickle.loads(pickle.dumps(a))
+    np.testing.assert_array_equal(c.codebook_, a.codebook_)
+    np.testing.assert_array_equal(c.predict(X), a.predict(X))
+    np.testing.assert_array_equal(c.transform(X), a.transform(X))
+
+
+def test_working_memory_does_not_change_the_result():
+    X = signed_data(500, 4)
+    a = SelfOrganizingMap(5, 5).fit(X)
+    with config_context(working_memory=0.01):  # chunks of a few rows
+        b = SelfOrganizingMap(5, 5).fit(X)
+        np.testing.assert_array_equal(b.predict(X), a.predict(X))
+    np.testing.assert_allclose(b.codebook_, a.codebook_, rtol=1e-10)
+
+
+def test_map_shape_from_the_data():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(400, 3)) * [4.0, 1.0, 0.1]
+    som = SelfOrganizingMap(max_iter=2).fit(X)
+    assert som.n_rows_ * som.n_cols_ == pytest.approx(100, abs=5)  # 5·√400
+    assert som.n_rows_ / som.n_cols_ == pytest.approx(4.0, rel=0.35)  # √(λ1/λ2)
+    assert som.sigma_start_ == max(som.n_rows_, som.n_cols_) / 2
+    # One feature: a line of units.
+    som = SelfOrganizingMap(max_iter=2).fit(X[:, :1])
+    assert som.n_cols_ == 1
+    # A periodic hexagonal map gets an even number of rows.
+    som = SelfOrganizingMap(topology="hexagonal", periodic=True, max_iter=1).fit(X)
+    assert som.n_rows_ % 2 == 0
+    # Only one side given: the other completes about 5·√n units.
+    som = SelfOrganizingMap(n_rows=5, max_iter=1).fit(X)
+    assert (som.n_rows_, som.n_cols_) == (5, 20)
+
+
+def test_pca_init_spans_the_principal_plane():
+    from sklearn.decomposition import PCA
+
+    X = signed_data(300, 3)
+    som = SelfOrganizingMap(5, 4)
+    som._initialize(X, None, np.random.RandomState(0))
+    W = som.codebook_
+    pca = PCA(n_components=2).fit(X)
+    np.testing.assert_allclose(W.mean(axis=0), X.mean(axis=0), atol=1e-12)
+    # Nothing off the principal plane ...
+    offset = W - X.mean(axis=0)
+    residual = offset - offset @ pca.components_.T @ pca.components_
+    np.testing.assert_allclose(residual, 0, atol=1e-10)
+    # ... rows (5, the longer side) along the first axis, columns along the
+    # second, spanning ±√3 standard deviations (the extent of uniform data).
+    scores = offset @ pca.components_.T
+    std = np.sqrt(pca.explained_variance_ * (len(X) - 1) / len(X))
+    grid = scores.reshape(5, 4, 2)
+    np.testing.assert_allclose(np.abs(grid[[0, -1], :, 0]), sqrt(3) * std[0])
+    np.testing.assert_allclose(np.abs(grid[:, [0, -1], 1]), sqrt(3) * std[1])
+    assert np.all(np.diff(grid[:, 0, 0]) * np.sign(grid[-1, 0, 0]) > 0)
+
+
+def test_float32_trains_and_predicts_in_float32():
+    X = signed_data(300, 3).astype(np.float32)
+    som = SelfOrganizingMap(4, 4, random_state=0).fit(X)
+    assert som.codebook_.dtype == np.float32
+    assert som.transform(X).dtype == np.float32
+    assert som.cluster_centers_.dtype == np.float32
+    som64 = SelfOrganizingMap(4, 4, random_state=0).fit(X.astype(np.float64))
+    assert som.quantization_error_ == pytest.approx(som64.quantization_error_, rel=1e-3)
+
+
+def test_float32_far_from_the_origin():
+    # An offset of 10⁴ on unit-scale data: x·w in float32 would lose the winner
+    # without centring.
+    X = signed_data(400, 3) + 1e4
+    som32 = SelfOrganizingMap(4, 4).fit(X.astype(np.float32))
+    som64 = SelfOrganizingMap(4, 4).fit(X)
+    agree = np.mean(som32.predict(X.astype(np.float32)) == som64.predict(X))
+    assert agree > 0.97
+    assert som32.quantization_error_ == pytest.approx(som64.quantization_error_, rel=2e-2)
+
+
+def test_pandas_output_and_feature_names():
+    pd = pytest.importorskip("pandas")
+    X = pd.DataFrame(signed_data(50, 3), columns=["a", "b", "c"])
+    som = SelfOrganizingMap(2, 3).set_output(transform="pandas").fit(X)
+    out = som.transform(X)
+    assert list(out.columns) == [f"selforganizingmap{k}" for k in range(6)]
+    np.testing.assert_array_equal(som.feature_names_in_, ["a", "b", "c"])
+    pipe = make_pipeline(StandardScaler(), SelfOrganizingMap(2, 2, n_clusters=2))
+    assert pipe.fit_predict(X).shape == (50,)
+
+
+def test_verbose_prints_one_line_per_epoch():
+    X = signed_data(60, 2)
+    for algorithm in ("batch", "online"):
+        buffer = io.StringIO()
+        with redirect_stdout(buffer):
+            SelfOrganizingMap(3, 3, algorithm=algorithm, max_iter=3, verbose=1).fit(X)
+        lines = buffer.getvalue().strip().splitlines()
+        assert len(lines) == 3
+        assert lines[0].startswith("Epoch 1/3: sigma = ")
+        assert "quantization error" in lines[-1]
+
+
+def test_predict_many_samples_is_vectorised():
+    X = signed_data(20000, 8)
+    som = SelfOrganizingMap(10, 10, max_iter=2).fit(X[:2000])
+    np.testing.assert_array_equal(som.predict(X), som.transform(X).argmin(axis=1))
+
+
+# --------------------------------------------------------------------------------
+# Bad input: clear errors, inputs untouched.
+# --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_input_is_rejected(bad):
+    X = signed_data(20, 3)
+    X[3, 1] = bad
+    before = X.copy()
+    with pytest.raises(ValueError, match="NaN|infinity"):
+        SelfOrganizingMap(2, 2).fit(X)
+    som = SelfOrganizingMap(2, 2).fit(signed_data(20, 3))
+    with pytest.raises(ValueError, match="NaN|infinity"):
+        som.predict(X)
+    np.testing.assert_array_equal(X, before)
+
+
+def test_empty_and_wrong_width_are_rejected():
+    with pytest.raises(ValueError, match="0 sample"):
+        SelfOrganizingMap(2, 2).fit(np.empty((0, 3)))
+    som = SelfOrganizingMap(2, 2).fit(signed_data(20, 3))
+    with pytest.raises(ValueError, match="3 features"):
+        som.transform(signed_data(5, 2))
+
+
+def test_pca_needs_as_many_axes_as_the_map():
+    X = np.column_stack([np.arange(10.0), 2 * np.arange(10.0)])  # one direction
+    with pytest.raises(ValueError, match="varies along only 1.*init='random'"):
+        SelfOrganizingMap(3, 3).fit(X)
+    SelfOrganizingMap(1, 5).fit(X)  # a line needs one axis
+    SelfOrganizingMap(3, 3, init="random", random_state=0).fit(X)
+    with pytest.raises(ValueError, match="n_samples=1"):
+        SelfOrganizingMap(2, 2).fit(X[:1])
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(neighborhood="mexican_hat"), "algorithm='online'"),
+        (dict(topology="hexagonal", periodic=True, n_rows=3), "even number of rows"),
+        (dict(init=np.zeros((5, 3))), r"needs \(6, 3\)"),
+        (dict(init=np.zeros((6, 3)), n_rows=None), "set n_rows and n_cols"),
+    ],
+)
+def test_bad_parameters_are_clear_errors(params, match):
+    X = signed_data(30, 3)
+    before = X.copy()
+    kw = dict(n_rows=2, n_cols=3)
+    kw.update(params)
+    with pytest.raises(ValueError, match=match):
+        SelfOrganizingMap(**kw).fit(X)
+    np.testing.assert_array_equal(X, before)
+
+
+def test_inputs_are_not_modified():
+    X = np.asfortranarray(signed_data(50, 3).astype(np.float32))
+    s = np.linspace(0.5, 2.0, 50)
+    init = np.random.RandomState(0).normal(size=(6, 3))
+    X0, s0, init0 = X.copy(), s.copy(), init.copy()
+    for algorithm in ("batch", "online"):
+        som = SelfOrganizingMap(2, 3, algorithm=algorithm, init=init).fit(X, sample_weight=s)
+        som.partial_fit(X, sample_weight=s)
+        som.predict(X), som.transform(X), som.hit_map(X, sample_weight=s)
+    np.testing.assert_array_equal(X, X0)
+    np.testing.assert_array_equal(s, s0)
+    np.testing.assert_array_equal(init, init0)
+
+
+# --------------------------------------------------------------------------------
+# Kernels, decays and properties.
+# --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(NEIGHBORHOODS))
+def test_neighbourhoods_match_their_definition(name):
+    d = np.array([0.0, 0.5, 1.0, 1.5, 2.0, 3.7])
+    got = NEIGHBORHOODS[name](d, 1.5)
+    expected = [literal_kernel(name, v, 1.5) for v in d]
+    np.testing.assert_allclose(got, expected)
+    assert got[0] == 1.0
+
+
+@pytest.mark.parametrize("name", sorted(DECAYS))
+def test_decays_run_from_start_to_end(name):
+    assert DECAYS[name](10.0, 1.0, 0.0) == pytest.approx(10.0)
+    assert DECAYS[name](10.0, 1.0, 1.0) == pytest.approx(1.0)
+    mid = DECAYS[name](10.0, 1.0, 0.5)
+    assert mid == pytest.approx(5.5 if name == "linear" else sqrt(10.0))
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    n_rows=st.integers(1, 4),
+    n_cols=st.integers(1, 4),
+    topology=st.sampled_from(["rectangular", "hexagonal"]),
+    periodic=st.booleans(),
+    neighborhood=st.sampled_from(["gaussian", "bubble", "triangle"]),
+    seed=st.integers(0, 2**16),
+)
+def test_property_batch_epoch_is_the_literal_one(
+    n_rows, n_cols, topology, periodic, neighborhood, seed
+):
+    if periodic and topology == "hexagonal" and n_rows % 2 == 1 and n_rows > 1:
+        n_rows += 1
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(15, 2)) * rng.uniform(0.1, 5) + rng.normal(size=2) * 3
+    W0 = rng.normal(size=(n_rows * n_cols, 2))
+    sigma = rng.uniform(0.3, 3.0)
+    som = SelfOrganizingMap(
+        n_rows, n_cols, topology=topology, periodic=periodic, neighborhood=neighborhood,
+        sigma_start=sigma, sigma_end=sigma, max_iter=1, init=W0,
+    ).fit(X)
+    expected = literal_batch_epoch(
+        X, np.ones(len(X)), W0, sigma, (n_rows, n_cols), topology, periodic, neighborhood
+    )
+    np.testing.assert_allclose(som.codebook_, expected, rtol=1e-9, atol=1e-12)
+    # Invariants of the fitted map.
+    assert som.hit_map().sum() == len(X)
+    # Near-equal prototypes make the argmin a matter of rounding: compare distances.
+    D = som.transform(X)
+    np.testing.assert_allclose(D[np.arange(len(X)), som.predict(X)], D.min(axis=1),
+                               rtol=1e-9, atol=1e-9)
+    assert (som.umatrix() >= 0).all()
+    assert som.grid_coordinates(X).shape == (len(X), 2)
