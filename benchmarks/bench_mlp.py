@@ -1,0 +1,111 @@
+"""SigmoidMLPClassifier against scikit-learn's MLPClassifier(activation="logistic").
+
+Both train on the same data in one process with the same settings; the table
+gives the best of ``--repeat`` fit times, training accuracy and the time ratio.
+A second table gives the arithmetic rate reached on a large case against NumPy's
+own matrix-product rate.
+
+    python benchmarks/bench_mlp.py [--repeat 3] [--threads N] [--quick]
+"""
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier
+from threadpoolctl import threadpool_limits
+
+from sknn_math import SigmoidMLPClassifier
+
+
+def best_time(fn, repeat):
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return min(times), result
+
+
+def fit_both(X, y, hidden, batch_size, epochs, repeat):
+    common = dict(hidden_layer_sizes=hidden, activation="logistic", solver="adam",
+                  batch_size=batch_size, max_iter=epochs, tol=0.0,
+                  n_iter_no_change=epochs + 1, random_state=0)
+    rows = {}
+    for name, make in [("sknn_math", lambda: SigmoidMLPClassifier(**common)),
+                       ("scikit-learn", lambda: MLPClassifier(**common))]:
+        seconds, model = best_time(lambda make=make: make().fit(X, y), repeat)
+        rows[name] = (seconds, model.score(X, y), model.loss_)
+    return rows
+
+
+def epoch_flops(n, sizes):
+    """Multiply-adds ×2 of one epoch: forward, weight gradients, back-propagation."""
+    pairs = list(zip(sizes[:-1], sizes[1:]))
+    forward = sum(a * b for a, b in pairs)
+    backprop = sum(a * b for a, b in pairs[1:])
+    return 2 * n * (2 * forward + backprop)
+
+
+def gemm_rate(m, k, n, dtype, repeat=5):
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((m, k)).astype(dtype)
+    B = rng.standard_normal((k, n)).astype(dtype)
+    seconds, _ = best_time(lambda: A @ B, repeat)
+    return 2 * m * k * n / seconds / 1e9
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="BLAS threads for both libraries (default: all)")
+    parser.add_argument("--quick", action="store_true",
+                        help="smaller data, for a smoke run")
+    args = parser.parse_args()
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    with threadpool_limits(limits=args.threads, user_api="blas"):
+        run(args)
+
+
+def run(args):
+
+    n = 2000 if args.quick else 20000
+    X, y = make_classification(n, 50, n_informative=30, n_classes=4,
+                               random_state=0)
+    print(f"## Training: {n}x50, 4 classes, hidden (100,), adam, batch 200, "
+          f"10 epochs, tol=0 (best of {args.repeat})\n")
+    print("| dtype | sknn_math s | scikit-learn s | ratio | sknn_math acc | "
+          "scikit-learn acc | sknn_math loss | scikit-learn loss |")
+    print("|---|---|---|---|---|---|---|---|")
+    for dtype in (np.float64, np.float32):
+        rows = fit_both(X.astype(dtype), y, (100,), 200, 10, args.repeat)
+        (t_ours, acc_ours, loss_ours), (t_sk, acc_sk, loss_sk) = (
+            rows["sknn_math"], rows["scikit-learn"])
+        print(f"| {np.dtype(dtype).name} | {t_ours:.3f} | {t_sk:.3f} | "
+              f"{t_ours / t_sk:.2f} | {acc_ours:.4f} | {acc_sk:.4f} | "
+              f"{loss_ours:.4f} | {loss_sk:.4f} |")
+
+    n_large = 4000 if args.quick else 20000
+    X, y = make_classification(n_large, 50, n_informative=30, n_classes=4,
+                               random_state=0)
+    flops = epoch_flops(n_large, [50, 512, 4]) * 3
+    print(f"\n## Arithmetic rate: {n_large}x50, hidden (512,), batch 2000, "
+          "3 epochs\n")
+    print("| dtype | sknn_math GFLOP/s | scikit-learn GFLOP/s | NumPy GEMM "
+          "GFLOP/s (2000x512x512) | sknn_math share of peak |")
+    print("|---|---|---|---|---|")
+    for dtype in (np.float64, np.float32):
+        rows = fit_both(X.astype(dtype), y, (512,), 2000, 3, args.repeat)
+        ours = flops / rows["sknn_math"][0] / 1e9
+        theirs = flops / rows["scikit-learn"][0] / 1e9
+        peak = gemm_rate(2000, 512, 512, dtype)
+        print(f"| {np.dtype(dtype).name} | {ours:.1f} | {theirs:.1f} | {peak:.1f} | "
+              f"{ours / peak:.0%} |")
+
+
+if __name__ == "__main__":
+    main()
