@@ -1,0 +1,131 @@
+"""Invariants that hold for any valid input, checked with hypothesis."""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+import sknn_math
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+SETTINGS = settings(max_examples=25, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+finite = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False, width=32)
+
+
+@st.composite
+def datasets(draw, min_samples=2, max_samples=25, max_features=5):
+    n = draw(st.integers(min_samples, max_samples))
+    d = draw(st.integers(1, max_features))
+    dtype = draw(st.sampled_from([np.float64, np.float32]))
+    X = draw(arrays(dtype, (n, d), elements=finite))
+    return X
+
+
+def _classifiers():
+    estimators = [sknn_math.SigmoidMLPClassifier((3,), max_iter=3, random_state=0)]
+    if hasattr(sknn_math, "ElmanClassifier"):
+        estimators.append(sknn_math.ElmanClassifier(hidden_size=3, max_iter=3,
+                                                    random_state=0))
+    return estimators
+
+
+def _regressors():
+    estimators = [sknn_math.SigmoidMLPRegressor((3,), max_iter=3, random_state=0)]
+    if hasattr(sknn_math, "ElmanRegressor"):
+        estimators.append(sknn_math.ElmanRegressor(hidden_size=3, max_iter=3,
+                                                   random_state=0))
+    return estimators
+
+
+@pytest.mark.parametrize("estimator", _classifiers(), ids=lambda e: type(e).__name__)
+@SETTINGS
+@given(X=datasets(min_samples=4), n_classes=st.integers(2, 4), data=st.data())
+def test_classifier_outputs_have_the_right_shape_dtype_and_sum(estimator, X,
+                                                                n_classes, data):
+    y = np.arange(len(X)) % n_classes
+    clf = estimator.fit(X, y)
+    X_new = data.draw(arrays(X.dtype, (data.draw(st.integers(1, 10)), X.shape[1]),
+                             elements=finite))
+    proba = clf.predict_proba(X_new)
+    assert proba.shape == (len(X_new), n_classes)
+    assert proba.dtype == X.dtype
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
+    assert np.all((proba >= 0) & (proba <= 1))
+    labels = clf.predict(X_new)
+    assert labels.shape == (len(X_new),)
+    assert set(labels) <= set(clf.classes_)
+
+
+@pytest.mark.parametrize("estimator", _regressors(), ids=lambda e: type(e).__name__)
+@SETTINGS
+@given(X=datasets(), n_outputs=st.integers(1, 3))
+def test_regressor_outputs_have_the_right_shape_and_dtype(estimator, X, n_outputs):
+    y = np.linspace(-1, 1, len(X) * n_outputs).reshape(len(X), n_outputs)
+    reg = estimator.fit(X, y[:, 0] if n_outputs == 1 else y)
+    pred = reg.predict(X)
+    assert pred.shape == ((len(X),) if n_outputs == 1 else (len(X), n_outputs))
+    assert pred.dtype == X.dtype
+    assert np.all(np.isfinite(pred))
+
+
+@pytest.mark.parametrize("estimator", _classifiers() + _regressors(),
+                         ids=lambda e: type(e).__name__)
+@SETTINGS
+@given(X=datasets(min_samples=4), seed=st.integers(0, 2**31 - 1))
+def test_sample_order_does_not_change_per_sample_predictions(estimator, X, seed):
+    y = np.arange(len(X)) % 2
+    est = estimator.fit(X, y)
+    perm = np.random.RandomState(seed).permutation(len(X))
+    out = est.predict(X)
+    np.testing.assert_array_equal(est.predict(X[perm]), out[perm])
+
+
+@pytest.mark.parametrize("Estimator", [sknn_math.SigmoidMLPClassifier] + (
+    [sknn_math.ElmanClassifier] if hasattr(sknn_math, "ElmanClassifier") else []))
+@SETTINGS
+@given(X=datasets(min_samples=6), cuts=st.lists(st.integers(1, 24), max_size=4))
+def test_partial_fit_accepts_any_chunking(Estimator, X, cuts):
+    y = np.arange(len(X)) % 2
+    est = Estimator(random_state=0)
+    bounds = sorted({c for c in cuts if c < len(X)})
+    for chunk_X, chunk_y in zip(np.split(X, bounds), np.split(y, bounds)):
+        est.partial_fit(chunk_X, chunk_y, classes=[0, 1])
+    assert est.n_iter_ == len(bounds) + 1
+    assert np.all(np.isfinite(est.predict_proba(X)))
+
+
+if hasattr(sknn_math, "SelfOrganizingMap"):
+
+    @SETTINGS
+    @given(X=datasets(min_samples=5), shape=st.tuples(st.integers(1, 4),
+                                                      st.integers(2, 4)),
+           topology=st.sampled_from(["rectangular", "hexagonal"]),
+           periodic=st.booleans())
+    def test_som_transform_is_a_distance_whose_argmin_is_predict(X, shape, topology,
+                                                                  periodic):
+        som = sknn_math.SelfOrganizingMap(
+            n_rows=shape[0], n_cols=shape[1], topology=topology, periodic=periodic,
+            init="random", max_iter=2, random_state=0,
+        ).fit(X)
+        D = som.transform(X)
+        assert D.shape == (len(X), shape[0] * shape[1])
+        assert np.all(D >= 0)
+        labels = som.predict(X)
+        # ties aside, the winner is the nearest unit
+        np.testing.assert_allclose(D[np.arange(len(X)), labels], D.min(axis=1),
+                                   rtol=1e-5, atol=1e-6)
+
+    @SETTINGS
+    @given(X=datasets(min_samples=8), cuts=st.lists(st.integers(1, 24), max_size=4))
+    def test_som_partial_fit_accepts_any_chunking(X, cuts):
+        som = sknn_math.SelfOrganizingMap(n_rows=2, n_cols=2, init="random",
+                                          random_state=0)
+        bounds = sorted({c for c in cuts if c < len(X)})
+        for chunk in np.split(X, bounds):
+            som.partial_fit(chunk)
+        assert np.all(np.isfinite(som.codebook_))
+        assert som.predict(X).shape == (len(X),)
