@@ -9,10 +9,20 @@
 """
 
 from ._mlp import SigmoidMLPClassifier, SigmoidMLPRegressor
+from ._elman import ElmanClassifier, ElmanRegressor, make_windows
+from ._som import SelfOrganizingMap
+from ._plotting import ComponentPlanesDisplay, LossCurveDisplay, SOMDisplay
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "ElmanClassifier",
+    "ElmanRegressor",
+    "make_windows",
+    "SelfOrganizingMap",
+    "ComponentPlanesDisplay",
+    "LossCurveDisplay",
+    "SOMDisplay",
     "SigmoidMLPClassifier",
     "SigmoidMLPRegressor",
     "__version__",

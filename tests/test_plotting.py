@@ -1,0 +1,165 @@
+"""The Display classes: what they draw, not only that they run."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris
+from sklearn.exceptions import NotFittedError
+
+from sknn_math import (
+    ComponentPlanesDisplay,
+    LossCurveDisplay,
+    SelfOrganizingMap,
+    SigmoidMLPClassifier,
+    SOMDisplay,
+)
+
+mpl = pytest.importorskip("matplotlib")
+mpl.use("Agg")
+plt = pytest.importorskip("matplotlib.pyplot")
+
+X_XOR = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+Y_XOR = np.array([0, 1, 1, 0])
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_importing_the_package_does_not_import_matplotlib():
+    code = "import sys, sknn_math; print('matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                         text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
+def test_loss_curve_display_draws_the_loss_curve():
+    clf = SigmoidMLPClassifier((3,), solver="lbfgs", random_state=1).fit(X_XOR, Y_XOR)
+    display = LossCurveDisplay.from_estimator(clf, log_scale=True)
+    np.testing.assert_allclose(display.line_.get_ydata(), clf.loss_curve_)
+    np.testing.assert_array_equal(display.line_.get_xdata(),
+                                  np.arange(1, len(clf.loss_curve_) + 1))
+    assert display.ax_.get_yscale() == "log"
+    assert display.validation_loss_line_ is None
+    assert display.validation_score_line_ is None
+    assert display.figure_ is display.ax_.figure
+
+
+def test_loss_curve_display_draws_validation_curves_on_the_given_axes():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 2))
+    y = (X[:, 0] > 0).astype(int)
+    clf = SigmoidMLPClassifier((5,), early_stopping=True, max_iter=30, tol=0.0,
+                               learning_rate_init=0.05, n_iter_no_change=5,
+                               random_state=0).fit(X, y)
+    _, ax = plt.subplots()
+    display = LossCurveDisplay.from_estimator(clf, ax=ax, name="early")
+    assert display.ax_ is ax
+    np.testing.assert_allclose(display.validation_loss_line_.get_ydata(),
+                               clf.validation_loss_curve_)
+    np.testing.assert_allclose(display.validation_score_line_.get_ydata(),
+                               clf.validation_scores_)
+    assert ax.get_title() == "early"
+
+
+def test_loss_curve_display_needs_a_fitted_network():
+    with pytest.raises(NotFittedError):
+        LossCurveDisplay.from_estimator(SigmoidMLPClassifier())
+
+
+@pytest.fixture(scope="module")
+def two_blobs():
+    rng = np.random.RandomState(0)
+    X = np.concatenate([rng.normal(-3, 0.5, (50, 3)), rng.normal(3, 0.5, (50, 3))])
+    return X, np.repeat(["a", "b"], 50)
+
+
+@pytest.mark.parametrize("topology, n_vertices", [("rectangular", 4),
+                                                   ("hexagonal", 6)])
+def test_som_display_draws_one_polygon_per_unit_at_its_position(
+        two_blobs, topology, n_vertices):
+    X, _ = two_blobs
+    som = SelfOrganizingMap(4, 5, topology=topology, random_state=0).fit(X)
+    display = SOMDisplay.from_estimator(som, "umatrix")
+    paths = display.collection_.get_paths()
+    assert len(paths) == 20
+    centres = np.array([p.vertices[:n_vertices].mean(axis=0) for p in paths])
+    np.testing.assert_allclose(centres, som.unit_coordinates_, atol=1e-12)
+    np.testing.assert_allclose(display.collection_.get_array(),
+                               som.umatrix().ravel())
+    # row 0 is drawn on top
+    assert display.ax_.get_ylim()[0] > display.ax_.get_ylim()[1]
+
+
+def test_hexagons_tile_the_hexagonal_map_without_overlap(two_blobs):
+    X, _ = two_blobs
+    som = SelfOrganizingMap(3, 3, topology="hexagonal", random_state=0).fit(X)
+    display = SOMDisplay.from_estimator(som, "hits")
+    hexagon = display.collection_.get_paths()[0].vertices[:6]
+    # neighbours are 1 apart: the hexagon is 1 wide between flat sides
+    assert np.ptp(hexagon[:, 0]) == pytest.approx(1.0)
+    np.testing.assert_allclose(display.collection_.get_array(), som.hits_)
+
+
+def test_som_display_labels_units_with_their_majority_label(two_blobs):
+    X, y = two_blobs
+    som = SelfOrganizingMap(4, 5, random_state=0).fit(X)
+    display = SOMDisplay.from_estimator(som, "hits", X=X, y=y)
+    bmu = som.best_matching_unit(X)
+    texts = {(t.get_position()): t.get_text() for t in display.texts_}
+    assert len(texts) == len(np.unique(bmu))
+    for unit in np.unique(bmu):
+        expected = "a" if bmu[y == "a"].tolist().count(unit) else "b"
+        assert texts[tuple(som.unit_coordinates_[unit])] == expected
+
+
+def test_som_display_codebook_paints_units_in_their_own_colour():
+    rng = np.random.RandomState(0)
+    som = SelfOrganizingMap(5, 6, random_state=0).fit(rng.uniform(0, 1, (200, 3)))
+    display = SOMDisplay.from_estimator(som, "codebook")
+    np.testing.assert_allclose(display.collection_.get_facecolor()[:, :3],
+                               np.clip(som.codebook_, 0, 1))
+    assert display.colorbar_ is None
+
+
+def test_som_display_component_and_clusters(two_blobs):
+    X, _ = two_blobs
+    som = SelfOrganizingMap(4, 5, n_clusters=2, random_state=0).fit(X)
+    component = SOMDisplay.from_estimator(som, "component", feature=2)
+    np.testing.assert_allclose(component.collection_.get_array(), som.codebook_[:, 2])
+    clusters = SOMDisplay.from_estimator(som, "clusters")
+    np.testing.assert_array_equal(clusters.collection_.get_array(), som.unit_labels_)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"kind": "codebook"}, "3 \\(RGB\\) or 4 \\(RGBA\\) features"),
+    ({"kind": "clusters"}, "n_clusters"),
+    ({"kind": "component"}, "needs the feature"),
+    ({"kind": "component", "feature": 7}, "feature must be in"),
+    ({"kind": "component", "feature": "petal"}, "without feature names"),
+    ({"kind": "nope"}, "kind must be one of"),
+])
+def test_som_display_rejects_what_it_cannot_draw(kwargs, match):
+    X = load_iris().data[:, :2]  # two features: neither RGB nor RGBA
+    som = SelfOrganizingMap(3, 4, random_state=0).fit(X)
+    with pytest.raises(ValueError, match=match):
+        SOMDisplay.from_estimator(som, **kwargs)
+
+
+def test_component_planes_one_plane_per_feature_by_name():
+    pd = pytest.importorskip("pandas")
+    iris = load_iris(as_frame=True)
+    som = SelfOrganizingMap(5, 6, topology="hexagonal", random_state=0).fit(iris.data)
+    names = ["petal length (cm)", "sepal width (cm)"]
+    display = ComponentPlanesDisplay.from_estimator(som, features=names)
+    assert [d.ax_.get_title() for d in display.displays_] == names
+    np.testing.assert_allclose(display.displays_[0].collection_.get_array(),
+                               som.codebook_[:, 2])
+    all_planes = ComponentPlanesDisplay.from_estimator(som, n_cols=3)
+    assert all_planes.axes_.shape == (2, 3)
+    assert not all_planes.axes_[1, 2].get_visible()
+    assert isinstance(iris.data, pd.DataFrame)
