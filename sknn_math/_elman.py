@@ -27,13 +27,36 @@ from numbers import Integral
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
+from scipy.special import expit
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._activations import ACTIVATIONS
-from ._mlp import _is_stochastic
-from ._training import BaseNetwork, ClassifierTask, RegressorTask
+from ._blas import single_threaded_blas
+from ._training import BaseNetwork, ClassifierTask, RegressorTask, is_stochastic
 from ._validation import Interval, StrOptions, fit_context, reject_non_numeric
+
+
+# The state non-linearities, in place. For float64, tanh(z) = 2·σ(2z) − 1 through
+# scipy's expit runs about twice as fast as np.tanh (whose float64 loop is scalar
+# libm) at the same absolute accuracy (≈ 1e-16), and it is the costliest operation
+# of a time step; float32 keeps NumPy's vectorised np.tanh, which is faster still.
+def _tanh(Z):
+    """tanh(z), in place."""
+    if Z.dtype != np.float64:
+        return np.tanh(Z, out=Z)
+    Z *= 2.0
+    expit(Z, out=Z)
+    Z *= 2.0
+    Z -= 1.0
+    return Z
+
+
+STATE_ACTIVATIONS = {
+    "tanh": _tanh,
+    "logistic": ACTIVATIONS["logistic"],
+    "relu": ACTIVATIONS["relu"],
+}
 
 
 # σ'(z) written in terms of the state h = σ(z) that the forward pass keeps, for a
@@ -126,7 +149,7 @@ def make_windows(series, window, horizon=1):
             raise ValueError(f"{name} must be a positive integer; got {value!r}.")
     reject_non_numeric(series, "series")
     series = check_array(series, ensure_2d=False, dtype="numeric",
-                         input_name="series", ensure_min_samples=0)
+                         input_name="series", ensure_min_samples=0, allow_nd=True)
     if series.ndim not in (1, 2):
         raise ValueError(
             f"series must be 1-D (one feature) or 2-D (n_timesteps, n_features); "
@@ -230,6 +253,16 @@ class _BaseElman(BaseNetwork):
         return super()._validate_X(X)
 
     # ------------------------------------------------------------------
+    # Training and prediction run with a single-threaded BLAS
+    def _fit(self, X, y, sample_weight=None, **kwargs):
+        with single_threaded_blas():
+            return super()._fit(X, y, sample_weight, **kwargs)
+
+    def _predict_output(self, X):
+        with single_threaded_blas():
+            return super()._predict_output(X)
+
+    # ------------------------------------------------------------------
     # Parameters
     def _n_layers(self):
         return 3  # input, recurrent hidden layer, output
@@ -240,15 +273,21 @@ class _BaseElman(BaseNetwork):
         # shrinks nor blows up the state or the gradient over many steps, and
         # long sequences stay trainable (Henaff et al., 2016; with relu this is
         # close to Le et al.'s identity initialisation). W_xh and W_hy use
-        # Glorot & Bengio's uniform bound; the biases start at 0 so that h_0 = 0
-        # is a fixed point of the untrained net on zero input.
+        # Glorot & Bengio's uniform bound; the biases start at 0.
         d, H = self.n_features_per_step_, self.hidden_size
         bound_in = np.sqrt(6.0 / (d + H))
         bound_out = np.sqrt(6.0 / (H + n_outputs))
         W_xh = rng.uniform(-bound_in, bound_in, (d, H))
         W_hh = _orthogonal(H, rng)
         W_hy = rng.uniform(-bound_out, bound_out, (H, n_outputs))
-        return [W_xh, W_hh, W_hy], [np.zeros(H), np.zeros(n_outputs)]
+        b_h = np.zeros(H)
+        if self.activation == "logistic":
+            # σ' ≤ 1/4 would shrink the gradient 4× per step: scale W_hh by 4 and
+            # centre the bias so that the resting state h = ½ has z = 0, where the
+            # step Jacobian diag(σ') W_hhᵀ = ¼ · 4Qᵀ is orthogonal again.
+            W_hh *= 4.0
+            b_h -= 0.5 * W_hh.sum(axis=0)
+        return [W_xh, W_hh, W_hy], [b_h, np.zeros(n_outputs)]
 
     def _prediction_row_bytes(self, n_features):
         H = self.hidden_size
@@ -291,7 +330,7 @@ class _BaseElman(BaseNetwork):
         # x_t W_xh + b_h for every step at once: one (T·n × d)(d × H) product.
         np.dot(X_t.reshape(T * n, d), W_xh, out=states.reshape(T * n, H))
         states += b_h
-        activation = ACTIVATIONS[self.activation]
+        activation = STATE_ACTIVATIONS[self.activation]
         activation(states[0])  # h_1 = σ(x_1 W_xh + b_h), since h_0 = 0
         for t in range(1, T):
             # h_t = σ(x_t W_xh + b_h + h_{t-1} W_hh), in place in the state buffer
@@ -309,7 +348,8 @@ class _BaseElman(BaseNetwork):
         grad_W_xh, grad_W_hh, grad_W_hy = coef_grads
         grad_b_h, grad_b_y = intercept_grads
         buffers = cache["elman"]
-        X_t, states, deltas, dh = buffers["X"], buffers["H"], buffers["D"], buffers["hW"]
+        X_t, states, deltas = buffers["X"], buffers["H"], buffers["D"]
+        dh = buffers["hW"]  # ∂ℓ/∂h_t, reusing the forward pass's scratch
         T, n, H = states.shape
         d = X_t.shape[2]
 
@@ -371,7 +411,213 @@ class _BaseElman(BaseNetwork):
 class ElmanRegressor(RegressorTask, _BaseElman):
     """Elman recurrent network regressor trained by backpropagation through time.
 
-    PLACEHOLDER
+    Reads each sequence step by step into a hidden state and predicts one or more
+    values from the last state: one-step-ahead forecasts of a series (with
+    :func:`make_windows`), recursive multi-step forecasts (:meth:`forecast`), or
+    any sequence-to-value mapping. Parameter names and fitted attributes follow
+    :class:`SigmoidMLPRegressor` and scikit-learn's
+    :class:`~sklearn.neural_network.MLPRegressor`.
+
+    Input is 2-D, ``(n_sequences, n_timesteps * n_features_per_step)`` row-major by
+    time step, so scalers and other transformers can stand in front of it in a
+    :class:`~sklearn.pipeline.Pipeline`; 3-D ``(n_sequences, n_timesteps,
+    n_features)`` gives the same model.
+
+    Parameters
+    ----------
+    hidden_size : int, default=32
+        The number of recurrent hidden units H.
+    activation : {'tanh', 'logistic', 'relu'}, default='tanh'
+        The state non-linearity σ.
+
+        - 'tanh': the hyperbolic tangent, zero-centred; trains best.
+        - 'logistic': σ(z) = 1 / (1 + exp(−z)), the texts' sigmoid.
+        - 'relu': max(z, 0), PyTorch's ``nonlinearity="relu"``.
+    n_features_per_step : int, default=1
+        The number of features d of one time step in 2-D input: column ``j`` of
+        ``X`` is step ``j // d``, feature ``j % d``. Ignored for 3-D input, whose
+        last axis gives it.
+    bptt_truncate : int or None, default=None
+        Backpropagate through only this many final time steps (truncated BPTT):
+        cheaper on long sequences, blind to dependencies further back. None uses
+        every step.
+    solver : {'adam', 'sgd', 'lbfgs'}, default='adam'
+        The optimiser.
+
+        - 'adam': stochastic gradient descent with adaptive moments.
+        - 'sgd': stochastic gradient descent with (Nesterov) momentum.
+        - 'lbfgs': full-batch L-BFGS-B from :func:`scipy.optimize.minimize`;
+          often the most accurate on a few hundred sequences.
+    alpha : float, default=1e-4
+        Strength of the penalty on the weights (never the biases).
+    l1_ratio : float, default=0.0
+        Mix of the penalty: 0 is L2 (ridge), 1 is L1.
+    loss : {'squared_error'}, default='squared_error'
+        Half the mean squared error over the outputs.
+    batch_size : int or 'auto', default='auto'
+        Mini-batch size for the stochastic solvers; 'auto' is min(200, n_sequences).
+    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+        Learning-rate schedule, for 'sgd' and 'adam'.
+
+        - 'constant': ``learning_rate_init`` throughout.
+        - 'invscaling': η_t = learning_rate_init / (t + 1)^power_t, t sequences seen.
+        - 'adaptive': divide η by 5 each time training stops improving.
+    learning_rate_init : float, default=0.01
+        The initial step size; ten times the MLP's, which small recurrent nets
+        train well with under gradient clipping.
+    power_t : float, default=0.5
+        Exponent of the 'invscaling' schedule.
+    max_iter : int, default=200
+        Maximum number of epochs (stochastic solvers) or iterations (L-BFGS).
+    max_grad_norm : float or None, default=1.0
+        Clip the global L2 norm of the gradient to this value before each step
+        (stochastic solvers), the standard cure for the exploding gradients of
+        recurrent nets (Pascanu et al., 2013). None disables clipping.
+    shuffle : bool, default=True
+        Whether to shuffle the sequences each epoch (stochastic solvers).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weight initialisation, shuffling and the validation split. An int
+        gives bit-identical models across calls.
+    tol : float, default=1e-4
+        Improvement below which an epoch counts as no progress.
+    verbose : bool, default=False
+        Print one line per epoch: loss, validation score, learning rate, time.
+    warm_start : bool, default=False
+        Start ``fit`` from the previous solution.
+    momentum : float, default=0.9
+        Momentum of 'sgd'.
+    nesterovs_momentum : bool, default=True
+        Use Nesterov's momentum with 'sgd'.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data, stop when its R² stops
+        improving and keep the weights with the best validation score.
+    validation_fraction : float, default=0.1
+        Share of the training data held out for early stopping.
+    beta_1 : float, default=0.9
+        Decay of Adam's first-moment estimate.
+    beta_2 : float, default=0.999
+        Decay of Adam's second-moment estimate.
+    epsilon : float, default=1e-8
+        Adam's numerical-stability term.
+    n_iter_no_change : int, default=10
+        Epochs without ``tol`` improvement before stopping.
+    max_fun : int, default=15000
+        Maximum number of loss evaluations for 'lbfgs'.
+
+    Attributes
+    ----------
+    loss_ : float
+        The loss at the end of training.
+    best_loss_ : float or None
+        The smallest loss reached; None with ``early_stopping``.
+    loss_curve_ : list of float
+        The training loss after each epoch (each L-BFGS iteration).
+    validation_scores_ : list of float or None
+        R² on the held-out set after each epoch, with ``early_stopping``.
+    validation_loss_curve_ : list of float or None
+        Loss on the held-out set after each epoch, with ``early_stopping``.
+    best_validation_score_ : float or None
+        The best validation R², with ``early_stopping``.
+    t_ : int
+        The number of training sequences seen.
+    coefs_ : list of ndarray
+        ``[W_xh, W_hh, W_hy]``: input-to-hidden of shape (n_features_per_step_,
+        hidden_size), hidden-to-hidden of shape (hidden_size, hidden_size) and
+        hidden-to-output of shape (hidden_size, n_outputs_).
+    intercepts_ : list of ndarray
+        ``[b_h, b_y]``: the hidden bias of shape (hidden_size,) and the output bias
+        of shape (n_outputs_,).
+    n_features_in_ : int
+        Number of columns of the 2-D input seen during fit (n_timesteps ·
+        n_features_per_step_; for 3-D input, after flattening its last two axes).
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+    n_features_per_step_ : int
+        The number of features of one time step.
+    n_iter_ : int
+        The number of epochs (iterations for L-BFGS) run.
+    n_layers_ : int
+        The number of layers, input and output included: 3.
+    n_outputs_ : int
+        The number of output units.
+    out_activation_ : str
+        Always 'identity'.
+
+    See Also
+    --------
+    ElmanClassifier : The same network for classifying sequences.
+    make_windows : Cut a long series into training windows.
+    SigmoidMLPRegressor : The feed-forward network.
+
+    Notes
+    -----
+    The network reads a sequence x_1 … x_T (each x_t of d features) into a state
+    of H units, starting from h_0 = 0:
+
+    .. math::
+
+        h_t = σ(x_t W_{xh} + h_{t-1} W_{hh} + b_h), \\qquad
+        ŷ = h_T W_{hy} + b_y
+
+    It is trained on the mean loss plus the penalty
+    :math:`\\frac{α}{Σ_i w_i}(\\frac{1-ρ}{2}‖W‖_2^2 + ρ‖W‖_1)` over
+    the three weight matrices, by backpropagation through time: with
+    δ_t = ∂ℓ/∂z_t,
+
+    .. math::
+
+        δ_T = (δ_{out} W_{hy}^T) ⊙ σ'(z_T), \\qquad
+        δ_{t-1} = (δ_t W_{hh}^T) ⊙ σ'(z_{t-1}),
+
+        ∂ℓ/∂W_{xh} = Σ_t x_t^T δ_t, \\quad ∂ℓ/∂W_{hh} = Σ_t h_{t-1}^T δ_t,
+        \\quad ∂ℓ/∂b_h = Σ_t δ_t,
+
+    the sums running over the last ``bptt_truncate`` steps when it is set. Each
+    step is one matrix product over the whole batch. Given the same weights, the
+    outputs and gradients equal those of PyTorch's ``nn.RNN`` (one layer, the same
+    non-linearity, ``bias_ih`` = b_h and ``bias_hh`` = 0) followed by
+    ``nn.Linear``.
+
+    Initialisation: W_hh is a random orthogonal matrix (Saxe et al., 2014), whose
+    singular values are all 1, so the state and the backpropagated gradient
+    neither vanish nor explode through the linear part of long recurrences; for
+    'logistic', whose slope is at most ¼, W_hh is scaled by 4 and b_h centred so
+    that the resting state ½ sits at z = 0. W_xh and W_hy are Glorot-uniform and
+    the biases start at 0.
+
+    Training and prediction run NumPy's BLAS on one thread: the per-step products
+    are too small to gain from more, and a busy machine makes threaded small
+    products many times slower.
+
+    References
+    ----------
+    Elman, J. L. (1990). Finding structure in time. Cognitive Science, 14(2),
+    179–211.
+
+    Werbos, P. J. (1990). Backpropagation through time: what it does and how to
+    do it. Proceedings of the IEEE, 78(10), 1550–1560.
+
+    Saxe, A. M., McClelland, J. L. and Ganguli, S. (2014). Exact solutions to the
+    nonlinear dynamics of learning in deep linear neural networks. ICLR.
+
+    Pascanu, R., Mikolov, T. and Bengio, Y. (2013). On the difficulty of training
+    recurrent neural networks. ICML.
+
+    Examples
+    --------
+    One-step-ahead forecasts of a noisy sine from windows of 10 steps:
+
+    >>> import numpy as np
+    >>> from sknn_math import ElmanRegressor, make_windows
+    >>> rng = np.random.RandomState(0)
+    >>> t = np.arange(300)
+    >>> series = np.sin(2 * np.pi * t / 20) + 0.1 * rng.standard_normal(300)
+    >>> X, y = make_windows(series, window=10)
+    >>> reg = ElmanRegressor(random_state=0).fit(X[:250], y[:250])
+    >>> reg.score(X[250:], y[250:]) > 0.9
+    True
+    >>> reg.forecast(X[-1:], n_steps=3).shape
+    (1, 3)
     """
 
     _parameter_constraints = {
@@ -386,13 +632,13 @@ class ElmanRegressor(RegressorTask, _BaseElman):
         *,
         n_features_per_step=1,
         bptt_truncate=None,
-        solver="lbfgs",
+        solver="adam",
         alpha=1e-4,
         l1_ratio=0.0,
         loss="squared_error",
         batch_size="auto",
         learning_rate="constant",
-        learning_rate_init=0.001,
+        learning_rate_init=0.01,
         power_t=0.5,
         max_iter=200,
         max_grad_norm=1.0,
@@ -440,7 +686,7 @@ class ElmanRegressor(RegressorTask, _BaseElman):
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
 
-    @available_if(_is_stochastic)
+    @available_if(is_stochastic)
     @fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """Update the model with one epoch over the given sequences.
@@ -510,7 +756,219 @@ class ElmanRegressor(RegressorTask, _BaseElman):
 class ElmanClassifier(ClassifierTask, _BaseElman):
     """Elman recurrent network classifier trained by backpropagation through time.
 
-    PLACEHOLDER
+    Reads each sequence step by step into a hidden state and classifies it from the
+    last state, with softmax outputs for several classes and a logistic unit for
+    two. Parameter names and fitted attributes follow :class:`SigmoidMLPClassifier`
+    and scikit-learn's :class:`~sklearn.neural_network.MLPClassifier`, with
+    ``class_weight`` as well.
+
+    Input is 2-D, ``(n_sequences, n_timesteps * n_features_per_step)`` row-major by
+    time step, or 3-D ``(n_sequences, n_timesteps, n_features)``; both give the
+    same model.
+
+    Parameters
+    ----------
+    hidden_size : int, default=32
+        The number of recurrent hidden units H.
+    activation : {'tanh', 'logistic', 'relu'}, default='tanh'
+        The state non-linearity σ.
+
+        - 'tanh': the hyperbolic tangent, zero-centred; trains best.
+        - 'logistic': σ(z) = 1 / (1 + exp(−z)), the texts' sigmoid.
+        - 'relu': max(z, 0), PyTorch's ``nonlinearity="relu"``.
+    n_features_per_step : int, default=1
+        The number of features d of one time step in 2-D input: column ``j`` of
+        ``X`` is step ``j // d``, feature ``j % d``. Ignored for 3-D input, whose
+        last axis gives it.
+    bptt_truncate : int or None, default=None
+        Backpropagate through only this many final time steps (truncated BPTT):
+        cheaper on long sequences, blind to dependencies further back. None uses
+        every step.
+    solver : {'adam', 'sgd', 'lbfgs'}, default='adam'
+        The optimiser.
+
+        - 'adam': stochastic gradient descent with adaptive moments.
+        - 'sgd': stochastic gradient descent with (Nesterov) momentum.
+        - 'lbfgs': full-batch L-BFGS-B from :func:`scipy.optimize.minimize`;
+          often the most accurate on a few hundred sequences.
+    alpha : float, default=1e-4
+        Strength of the penalty on the weights (never the biases).
+    l1_ratio : float, default=0.0
+        Mix of the penalty: 0 is L2 (ridge), 1 is L1.
+    loss : {'log_loss', 'squared_error'}, default='log_loss'
+        The data term of the objective.
+
+        - 'log_loss': cross-entropy of the softmax or logistic outputs.
+        - 'squared_error': half the mean squared difference between the predicted
+          probabilities and the one-hot targets.
+    batch_size : int or 'auto', default='auto'
+        Mini-batch size for the stochastic solvers; 'auto' is min(200, n_sequences).
+    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+        Learning-rate schedule, for 'sgd' and 'adam'.
+
+        - 'constant': ``learning_rate_init`` throughout.
+        - 'invscaling': η_t = learning_rate_init / (t + 1)^power_t, t sequences seen.
+        - 'adaptive': divide η by 5 each time training stops improving.
+    learning_rate_init : float, default=0.01
+        The initial step size; ten times the MLP's, which small recurrent nets
+        train well with under gradient clipping.
+    power_t : float, default=0.5
+        Exponent of the 'invscaling' schedule.
+    max_iter : int, default=200
+        Maximum number of epochs (stochastic solvers) or iterations (L-BFGS).
+    max_grad_norm : float or None, default=1.0
+        Clip the global L2 norm of the gradient to this value before each step
+        (stochastic solvers), the standard cure for the exploding gradients of
+        recurrent nets (Pascanu et al., 2013). None disables clipping.
+    shuffle : bool, default=True
+        Whether to shuffle the sequences each epoch (stochastic solvers).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weight initialisation, shuffling and the validation split. An int
+        gives bit-identical models across calls.
+    tol : float, default=1e-4
+        Improvement below which an epoch counts as no progress.
+    verbose : bool, default=False
+        Print one line per epoch: loss, validation score, learning rate, time.
+    warm_start : bool, default=False
+        Start ``fit`` from the previous solution.
+    momentum : float, default=0.9
+        Momentum of 'sgd'.
+    nesterovs_momentum : bool, default=True
+        Use Nesterov's momentum with 'sgd'.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data, stop when its accuracy stops
+        improving and keep the weights with the best validation score.
+    validation_fraction : float, default=0.1
+        Share of the training data held out for early stopping.
+    beta_1 : float, default=0.9
+        Decay of Adam's first-moment estimate.
+    beta_2 : float, default=0.999
+        Decay of Adam's second-moment estimate.
+    epsilon : float, default=1e-8
+        Adam's numerical-stability term.
+    n_iter_no_change : int, default=10
+        Epochs without ``tol`` improvement before stopping.
+    max_fun : int, default=15000
+        Maximum number of loss evaluations for 'lbfgs'.
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes in the loss, ``{label: weight}``; 'balanced' uses
+        n_sequences / (n_classes · count(label)). Multiplies ``sample_weight``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    loss_ : float
+        The loss at the end of training.
+    best_loss_ : float or None
+        The smallest loss reached; None with ``early_stopping``.
+    loss_curve_ : list of float
+        The training loss after each epoch (each L-BFGS iteration).
+    validation_scores_ : list of float or None
+        accuracy on the held-out set after each epoch, with ``early_stopping``.
+    validation_loss_curve_ : list of float or None
+        Loss on the held-out set after each epoch, with ``early_stopping``.
+    best_validation_score_ : float or None
+        The best validation accuracy, with ``early_stopping``.
+    t_ : int
+        The number of training sequences seen.
+    coefs_ : list of ndarray
+        ``[W_xh, W_hh, W_hy]``: input-to-hidden of shape (n_features_per_step_,
+        hidden_size), hidden-to-hidden of shape (hidden_size, hidden_size) and
+        hidden-to-output of shape (hidden_size, n_outputs_).
+    intercepts_ : list of ndarray
+        ``[b_h, b_y]``: the hidden bias of shape (hidden_size,) and the output bias
+        of shape (n_outputs_,).
+    n_features_in_ : int
+        Number of columns of the 2-D input seen during fit (n_timesteps ·
+        n_features_per_step_; for 3-D input, after flattening its last two axes).
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+    n_features_per_step_ : int
+        The number of features of one time step.
+    n_iter_ : int
+        The number of epochs (iterations for L-BFGS) run.
+    n_layers_ : int
+        The number of layers, input and output included: 3.
+    n_outputs_ : int
+        The number of output units.
+    out_activation_ : str
+        'softmax' for multiclass, 'logistic' for binary and multilabel targets.
+
+    See Also
+    --------
+    ElmanRegressor : The same network for regression and forecasting.
+    SigmoidMLPClassifier : The feed-forward network.
+
+    Notes
+    -----
+    The network reads a sequence x_1 … x_T (each x_t of d features) into a state
+    of H units, starting from h_0 = 0:
+
+    .. math::
+
+        h_t = σ(x_t W_{xh} + h_{t-1} W_{hh} + b_h), \\qquad
+        ŷ = \\mathrm{softmax}(h_T W_{hy} + b_y)
+
+    It is trained on the mean loss plus the penalty
+    :math:`\\frac{α}{Σ_i w_i}(\\frac{1-ρ}{2}‖W‖_2^2 + ρ‖W‖_1)` over
+    the three weight matrices, by backpropagation through time: with
+    δ_t = ∂ℓ/∂z_t,
+
+    .. math::
+
+        δ_T = (δ_{out} W_{hy}^T) ⊙ σ'(z_T), \\qquad
+        δ_{t-1} = (δ_t W_{hh}^T) ⊙ σ'(z_{t-1}),
+
+        ∂ℓ/∂W_{xh} = Σ_t x_t^T δ_t, \\quad ∂ℓ/∂W_{hh} = Σ_t h_{t-1}^T δ_t,
+        \\quad ∂ℓ/∂b_h = Σ_t δ_t,
+
+    the sums running over the last ``bptt_truncate`` steps when it is set. Each
+    step is one matrix product over the whole batch. Given the same weights, the
+    outputs and gradients equal those of PyTorch's ``nn.RNN`` (one layer, the same
+    non-linearity, ``bias_ih`` = b_h and ``bias_hh`` = 0) followed by
+    ``nn.Linear``.
+
+    Initialisation: W_hh is a random orthogonal matrix (Saxe et al., 2014), whose
+    singular values are all 1, so the state and the backpropagated gradient
+    neither vanish nor explode through the linear part of long recurrences; for
+    'logistic', whose slope is at most ¼, W_hh is scaled by 4 and b_h centred so
+    that the resting state ½ sits at z = 0. W_xh and W_hy are Glorot-uniform and
+    the biases start at 0.
+
+    Training and prediction run NumPy's BLAS on one thread: the per-step products
+    are too small to gain from more, and a busy machine makes threaded small
+    products many times slower.
+
+    References
+    ----------
+    Elman, J. L. (1990). Finding structure in time. Cognitive Science, 14(2),
+    179–211.
+
+    Werbos, P. J. (1990). Backpropagation through time: what it does and how to
+    do it. Proceedings of the IEEE, 78(10), 1550–1560.
+
+    Saxe, A. M., McClelland, J. L. and Ganguli, S. (2014). Exact solutions to the
+    nonlinear dynamics of learning in deep linear neural networks. ICLR.
+
+    Pascanu, R., Mikolov, T. and Bengio, Y. (2013). On the difficulty of training
+    recurrent neural networks. ICML.
+
+    Examples
+    --------
+    Is the bump in the first or the second half of the sequence?
+
+    >>> import numpy as np
+    >>> from sknn_math import ElmanClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> X = 0.3 * rng.standard_normal((200, 12))
+    >>> y = rng.randint(2, size=200)
+    >>> X[np.arange(200), np.where(y == 0, 2, 8)] += 2.0
+    >>> clf = ElmanClassifier(random_state=0).fit(X[:150], y[:150])
+    >>> clf.score(X[150:], y[150:]) > 0.9
+    True
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 2)
     """
 
     _parameter_constraints = {
@@ -526,13 +984,13 @@ class ElmanClassifier(ClassifierTask, _BaseElman):
         *,
         n_features_per_step=1,
         bptt_truncate=None,
-        solver="lbfgs",
+        solver="adam",
         alpha=1e-4,
         l1_ratio=0.0,
         loss="log_loss",
         batch_size="auto",
         learning_rate="constant",
-        learning_rate_init=0.001,
+        learning_rate_init=0.01,
         power_t=0.5,
         max_iter=200,
         max_grad_norm=1.0,
@@ -582,7 +1040,7 @@ class ElmanClassifier(ClassifierTask, _BaseElman):
         self.max_fun = max_fun
         self.class_weight = class_weight
 
-    @available_if(_is_stochastic)
+    @available_if(is_stochastic)
     @fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Update the model with one epoch over the given sequences.

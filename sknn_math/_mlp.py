@@ -20,17 +20,8 @@ from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.metaestimators import available_if
 
 from ._activations import ACTIVATIONS, DERIVATIVES
-from ._training import BaseNetwork, ClassifierTask, RegressorTask
+from ._training import BaseNetwork, ClassifierTask, RegressorTask, is_stochastic
 from ._validation import StrOptions, fit_context
-
-
-def _is_stochastic(estimator):
-    if estimator.solver not in ("sgd", "adam"):
-        raise AttributeError(
-            f"partial_fit is only available for stochastic optimizers; "
-            f"{estimator.solver!r} is not stochastic."
-        )
-    return True
 
 
 class _BaseMLP(BaseNetwork):
@@ -389,7 +380,7 @@ class SigmoidMLPClassifier(ClassifierTask, _BaseMLP):
         self.max_fun = max_fun
         self.class_weight = class_weight
 
-    @available_if(_is_stochastic)
+    @available_if(is_stochastic)
     @fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Update the model with one epoch over the given data.
@@ -604,7 +595,7 @@ class SigmoidMLPRegressor(RegressorTask, _BaseMLP):
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
 
-    @available_if(_is_stochastic)
+    @available_if(is_stochastic)
     @fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """Update the model with one epoch over the given data.

@@ -86,6 +86,16 @@ DIVERGENCE_CURE = (
 )
 
 
+def is_stochastic(estimator):
+    """``available_if`` guard: ``partial_fit`` exists for the stochastic solvers."""
+    if estimator.solver not in ("sgd", "adam"):
+        raise AttributeError(
+            f"partial_fit is only available for stochastic optimizers; "
+            f"{estimator.solver!r} is not stochastic."
+        )
+    return True
+
+
 def pack_parameters(coefs, intercepts, dtype):
     """Copy weight and bias arrays into one flat buffer; return it and its views.
 
