@@ -8,28 +8,38 @@ over samples.
 """
 
 import numbers
+import os
+import threading
 import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from itertools import islice
 from math import sqrt
 
 import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
+from sklearn import get_config
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
     ClusterMixin,
     TransformerMixin,
-    _fit_context,
 )
 from sklearn.cluster import AgglomerativeClustering
 from sklearn.metrics import pairwise_distances_argmin
 from sklearn.metrics.pairwise import euclidean_distances
-from sklearn import get_config
 from sklearn.utils import check_random_state, gen_batches
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._validation import check_finite_result, check_sample_weight
+from ._blas import single_threaded_blas
+from ._validation import (
+    Interval,
+    StrOptions,
+    check_finite_result,
+    check_sample_weight,
+    fit_context,
+)
 
 __all__ = ["SelfOrganizingMap", "NEIGHBORHOODS", "DECAYS"]
 
@@ -53,12 +63,15 @@ _CACHE_BYTES = 4 * 2**20
 
 def gaussian(dist, sigma):
     """Gaussian neighbourhood, ``exp(-d² / (2 σ²))``."""
-    return np.exp(-np.square(dist) / (2.0 * sigma * sigma))
+    # In place on one temporary: the batch rule evaluates it on the whole
+    # (n_units, n_units) matrix every epoch.
+    h = np.square(dist) * (-0.5 / (sigma * sigma))
+    return np.exp(h, out=h) if np.ndim(h) else np.exp(h)
 
 
 def bubble(dist, sigma):
     """Bubble neighbourhood: 1 within radius ``σ`` of the winner, 0 beyond."""
-    return (dist <= sigma).astype(np.float64)
+    return np.asarray(np.less_equal(dist, sigma), dtype=np.float64)
 
 
 def mexican_hat(dist, sigma):
@@ -135,27 +148,46 @@ def _unit_coordinates(n_rows, n_cols, topology):
 
 
 def _grid_periods(n_rows, n_cols, topology, periodic):
-    """Periods (x, y) of the torus, or None for a planar map."""
+    """Translations of the torus, or None for a planar map.
+
+    Returns ``(P_x, P_y, shear)``: the torus identifies a position with its
+    translates by (P_x, 0) and (shear, P_y). A hexagonal map with an odd number
+    of rows needs the half-unit shear: the row after the last is shifted like
+    an odd row, the first row is not, and the twist makes them meet so that
+    every unit keeps six neighbours at distance 1.
+    """
     if not periodic:
         return None
-    row_height = _HEX_ROW_HEIGHT if topology == "hexagonal" else 1.0
-    return np.array([float(n_cols), n_rows * row_height])
+    if topology == "hexagonal":
+        # A single row has no stagger to keep.
+        shear = 0.5 if n_rows % 2 == 1 and n_rows > 1 else 0.0
+        return (float(n_cols), n_rows * _HEX_ROW_HEIGHT, shear)
+    return (float(n_cols), float(n_rows), 0.0)
 
 
 def _grid_distances(a, b, periods):
-    """Euclidean grid distances between positions ``a`` (m, 2) and ``b`` (k, 2).
+    """Euclidean grid distances between positions ``a`` and ``b`` (…, 2).
 
-    On a torus each axis difference wraps: |Δ| becomes min(|Δ|, P − |Δ|).
     Broadcasts: pass ``a[:, None]`` and ``b[None]`` for a full matrix, or two
-    equally long arrays for paired distances.
+    equally long arrays for paired distances. On a torus the distance is the
+    shortest over the translates of ``b``: the nearest row image (shifting x by
+    the shear when it wraps), then the nearest column image.
     """
-    delta = np.abs(a - b)
-    if periods is not None:
-        delta = np.minimum(delta, periods - delta)
-    return np.hypot(delta[..., 0], delta[..., 1])
+    delta = a - b
+    if periods is None:
+        return np.hypot(delta[..., 0], delta[..., 1])
+    P_x, P_y, shear = periods
+    best = None
+    for k in (-1, 0, 1):
+        dy = delta[..., 1] + k * P_y
+        dx = delta[..., 0] + k * shear
+        dx -= P_x * np.round(dx / P_x)
+        dist = np.hypot(dx, dy)
+        best = dist if best is None else np.minimum(best, dist)
+    return best
 
 
-def _pick_map_shape(n_samples, eigenvalues, topology, periodic, n_rows, n_cols):
+def _pick_map_shape(n_samples, eigenvalues, topology, n_rows, n_cols):
     """Map shape from the data: about 5·√n units, sides as the principal axes.
 
     The side ratio is sqrt(λ1/λ2), the ratio of the spreads along the two leading
@@ -178,9 +210,6 @@ def _pick_map_shape(n_samples, eigenvalues, topology, periodic, n_rows, n_cols):
             ratio /= _HEX_ROW_HEIGHT
         rows = int(min(max(round(sqrt(n_units * ratio)), 1), n_units))
         n_cols = max(1, int(round(n_units / rows)))
-    if periodic and topology == "hexagonal" and rows % 2 == 1 and rows > 1:
-        # The shifted odd rows must meet the first row across the edge.
-        rows += 1
     return rows, n_cols
 
 
@@ -250,40 +279,101 @@ def _bmu_operands(W, dtype):
     return mu.astype(dtype), W_c.astype(dtype), W_aug
 
 
-def _iter_bmu_chunks(X, operands, *, second=False):
-    """Yield ``(batch, X_aug, bmu, second_bmu, G)`` over chunks of ``X``.
+def _n_threads():
+    """Worker threads: one per usable core, at most ``OMP_NUM_THREADS``.
 
-    ``operands`` come from ``_bmu_operands``. ``X_aug`` is the chunk centred on μ
-    with a trailing column of ones, and ``G[i, k] = x_i·w_k − ‖w_k‖²/2`` (centred);
-    both live in reused buffers that the next chunk overwrites.
+    scikit-learn's own parallel loops (KMeans) follow ``OMP_NUM_THREADS``; so do
+    ours, which lets a user pin the whole pipeline to one core.
+    """
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        n = os.cpu_count() or 1
+    limit = os.environ.get("OMP_NUM_THREADS", "")
+    if limit.isdigit() and int(limit) > 0:
+        n = min(n, int(limit))
+    return n
+
+
+# (pid, n_workers, executor); a forked child must not reuse its parent's threads.
+_POOL = None
+
+
+def _worker_pool(n_workers):
+    """A thread pool kept between calls: starting threads costs milliseconds."""
+    global _POOL
+    if _POOL is None or _POOL[0] != os.getpid() or _POOL[1] < n_workers:
+        _POOL = (os.getpid(), n_workers, ThreadPoolExecutor(n_workers))
+    return _POOL[2]
+
+
+def _chunk_pass(X, operands, per_chunk, *, second=False):
+    """Yield ``per_chunk(batch, X_aug, bmu, bmu2, G)`` for every chunk, in order.
+
+    ``X_aug`` is the chunk centred on μ with a trailing column of ones and
+    ``G[i, k] = x_i·w_k − ‖w_k‖²/2`` (centred); both live in the worker thread's
+    buffers, so ``per_chunk`` must not return views of them. ``bmu2`` (with
+    ``second=True``) is the second-best unit.
+
+    Chunks go to one thread per core as threads come free, so a core taken by
+    another process slows one worker, not the whole pass. Results come back in
+    chunk order: folding them gives the same bits whatever the timing and the
+    number of threads.
     """
     n_samples, n_features = X.shape
     mu, _, W_aug = operands
     n_units = W_aug.shape[1]
     dtype = X.dtype
     rows = _chunk_n_rows(n_samples, n_units + n_features + 1, dtype.itemsize)
-    X_buf = np.empty((rows, n_features + 1), dtype=dtype)
-    X_buf[:, n_features] = 1.0
-    G_buf = np.empty((rows, n_units), dtype=dtype)
-    for batch in gen_batches(n_samples, rows):
+    batches = list(gen_batches(n_samples, rows))
+    n_workers = min(_n_threads(), len(batches))
+    local = threading.local()
+
+    def work(batch):
+        if not hasattr(local, "X_buf"):
+            local.X_buf = np.empty((rows, n_features + 1), dtype=dtype)
+            local.X_buf[:, n_features] = 1.0
+            local.G_buf = np.empty((rows, n_units), dtype=dtype)
         m = batch.stop - batch.start
-        X_aug = X_buf[:m]
+        X_aug = local.X_buf[:m]
         np.subtract(X[batch], mu, out=X_aug[:, :n_features])
-        G = np.matmul(X_aug, W_aug, out=G_buf[:m])
+        G = np.matmul(X_aug, W_aug, out=local.G_buf[:m])
         bmu = G.argmax(axis=1)
         bmu2 = None
         if second:
-            best = G[np.arange(m), bmu]
-            G[np.arange(m), bmu] = -np.inf
+            rows_m = np.arange(m)
+            best = G[rows_m, bmu]
+            G[rows_m, bmu] = -np.inf
             bmu2 = G.argmax(axis=1)
-            G[np.arange(m), bmu] = best
-        yield batch, X_aug, bmu, bmu2, G
+            G[rows_m, bmu] = best
+        return per_chunk(batch, X_aug, bmu, bmu2, G)
+
+    if n_workers <= 1:
+        for batch in batches:
+            yield work(batch)
+        return
+    pool = _worker_pool(n_workers)
+    todo = iter(batches)
+    with single_threaded_blas():
+        # A short queue ahead of the consumer keeps every worker busy without
+        # piling up results.
+        pending = deque(pool.submit(work, b) for b in islice(todo, 2 * n_workers))
+        while pending:
+            result = pending.popleft().result()
+            batch = next(todo, None)
+            if batch is not None:
+                pending.append(pool.submit(work, batch))
+            yield result
 
 
 def _best_matching_units(X, W):
     bmu = np.empty(X.shape[0], dtype=np.intp)
-    for batch, _, b, _, _ in _iter_bmu_chunks(X, _bmu_operands(W, X.dtype)):
-        bmu[batch] = b
+
+    def per_chunk(batch, X_aug, b, b2, G):
+        bmu[batch] = b  # chunks are disjoint slices
+
+    for _ in _chunk_pass(X, _bmu_operands(W, X.dtype), per_chunk):
+        pass
     return bmu
 
 
@@ -298,10 +388,9 @@ def _batch_sums(X, sample_weight, W, *, with_error=False):
     n_units = W.shape[0]
     n_features = X.shape[1]
     dtype = X.dtype
-    S_aug = np.zeros((n_units, n_features + 1))
-    error_sum = 0.0
     operands = _bmu_operands(W, dtype)
-    for batch, X_aug, bmu, _, G in _iter_bmu_chunks(X, operands):
+
+    def per_chunk(batch, X_aug, bmu, _, G):
         m = bmu.shape[0]
         s = (
             np.ones(m, dtype=dtype)
@@ -310,12 +399,22 @@ def _batch_sums(X, sample_weight, W, *, with_error=False):
         )
         # Mᵀ stored as CSC: column i holds the single entry s_i at row bmu(i).
         M_T = sparse.csc_array((s, bmu, np.arange(m + 1)), shape=(n_units, m))
-        S_aug += M_T @ X_aug
+        S_chunk = M_T @ X_aug
+        error = 0.0
         if with_error:
             # ‖x − w_c‖² = ‖x‖² − 2 G[i, c] on the centred data.
             x_sq = np.einsum("ij,ij->i", X_aug[:, :n_features], X_aug[:, :n_features])
             d_sq = np.maximum(x_sq - 2.0 * G[np.arange(m), bmu], 0.0)
-            error_sum += float(s @ np.sqrt(d_sq))
+            error = float(s @ np.sqrt(d_sq))
+        return S_chunk, error
+
+    S_aug = np.zeros((n_units, n_features + 1))
+    error_sum = 0.0
+    for S_chunk, error in _chunk_pass(X, operands, per_chunk):
+        # Summed in dtype within a chunk, in float64 across chunks: float32
+        # rounding stays bounded by the chunk size, not the data size.
+        S_aug += S_chunk
+        error_sum += error
     return operands[0].astype(np.float64), S_aug, error_sum
 
 
@@ -356,16 +455,24 @@ def _online_epoch(
     """
     dtype = W.dtype
     error_sum = 0.0
-    for step, i in enumerate(order):
-        diff = X[i] - W
-        d_sq = np.einsum("ij,ij->i", diff, diff)
-        c = int(np.argmin(d_sq))
+    diff = np.empty_like(W)
+    d_sq = np.empty(W.shape[0], dtype=dtype)
+    # Python scalars and lists: this loop is sequential by definition, so its
+    # per-step overhead is what there is to save.
+    sigmas = np.asarray(sigmas, dtype=np.float64).tolist()
+    etas = np.asarray(etas, dtype=np.float64).tolist()
+    weights = None if sample_weight is None else sample_weight.tolist()
+    for step, i in enumerate(np.asarray(order).tolist()):
+        np.subtract(X[i], W, out=diff)
+        np.einsum("ij,ij->i", diff, diff, out=d_sq)
+        c = d_sq.argmin()
         if with_error:
-            weight = 1.0 if sample_weight is None else float(sample_weight[i])
+            weight = 1.0 if weights is None else weights[i]
             error_sum += weight * sqrt(max(float(d_sq[c]), 0.0))
-        a = etas[step] * kernel(grid_dist[c], sigmas[step])
-        if sample_weight is not None:
-            a = 1.0 - np.power(1.0 - a, sample_weight[i])
+        a = kernel(grid_dist[c], sigmas[step])
+        a *= etas[step]
+        if weights is not None:
+            a = 1.0 - np.power(1.0 - a, weights[i])
         diff *= a.astype(dtype, copy=False)[:, None]
         W += diff
     return error_sum
@@ -406,6 +513,7 @@ def _group_units(W, hits, coords, periods, n_clusters):
             one_hot[np.arange(lost.size), comp] = 1
             touches = adjacent[np.ix_(won, lost)].astype(np.int64) @ one_hot
             link = link + touches @ touches.T
+        np.fill_diagonal(link, 0)
         link = sparse.csr_array((link > 0).astype(np.float64))
         won_labels = AgglomerativeClustering(
             n_clusters=n_clusters, linkage="ward", connectivity=link
@@ -455,8 +563,10 @@ class SelfOrganizingMap(
           neighbours, all at distance 1.
 
     periodic : bool, default=False
-        If True, the map is a torus: opposite edges are neighbours. A periodic
-        hexagonal map needs an even number of rows.
+        If True, the map is a torus: opposite edges are neighbours, and every
+        unit has as many neighbours as in the interior. A hexagonal torus with an
+        odd number of rows wraps with a half-unit twist, which keeps its rows
+        staggered across the edge.
 
     neighborhood : {'gaussian', 'bubble', 'triangle', 'mexican_hat'}, \
             default='gaussian'
@@ -613,14 +723,17 @@ class SelfOrganizingMap(
 
     .. math::
 
-        w_k \leftarrow \frac{\sum_j h(j, k; \sigma)\, S_j}{\sum_j h(j, k; \sigma)\, n_j},
+        w_k \leftarrow
+        \frac{\sum_j h(j, k; \sigma)\, S_j}{\sum_j h(j, k; \sigma)\, n_j},
         \qquad S_j = \sum_{i: c(x_i) = j} s_i x_i,\quad
         n_j = \sum_{i: c(x_i) = j} s_i,
 
     with sample weights s_i. Best-matching units come from one matrix product per
-    chunk of samples (chunks bounded by ``working_memory``), ``S`` and ``n`` from
-    one sparse one-hot product per chunk, the smoothing from one product with the
-    (n_units, n_units) neighbourhood matrix. float32 data train in float32.
+    chunk of samples (chunks bounded by ``working_memory``, shared among one
+    thread per CPU core), ``S`` and ``n`` from one sparse one-hot product per
+    chunk, the smoothing from one product with the (n_units, n_units)
+    neighbourhood matrix. float32 data train in float32. Memory beyond the data
+    is a few chunks and the neighbourhood matrix, never n_samples × n_units.
 
     ``partial_fit`` runs one epoch of the chosen rule on each chunk and advances
     the schedules by one step per call. Once the radius stops changing it
@@ -736,7 +849,7 @@ class SelfOrganizingMap(
 
     # ------------------------------------------------------------------ training
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None):
         """Train the map on ``X`` for ``max_iter`` epochs.
 
@@ -765,50 +878,47 @@ class SelfOrganizingMap(
         n_samples = X.shape[0]
         W = self.codebook_
         grid_dist = self._unit_grid_distances()
-        kernel = NEIGHBORHOODS[self.neighborhood]
         decay = DECAYS[self.decay]
         T = self.max_iter
-        mass, sigma = None, None
         for epoch in range(T):
             tic = time.perf_counter()
             if self.algorithm == "batch":
-                sigma = float(decay(self.sigma_start_, self.sigma_end,
-                                    _schedule_fraction(epoch, T)))
-                H = kernel(grid_dist, sigma)
-                mu, S_aug, error_sum = _batch_sums(
-                    X, sample_weight, W, with_error=self.verbose > 0
+                sigma = decay(
+                    self.sigma_start_, self.sigma_end, _schedule_fraction(epoch, T)
                 )
-                W, mass = _batch_update(W, S_aug, mu, H)
                 eta = None
             else:
-                # The schedules advance per sample over all T · n steps.
-                steps = epoch * n_samples + np.arange(n_samples)
-                fracs = _schedule_fraction(steps, T * n_samples)
-                sigmas = decay(self.sigma_start_, self.sigma_end, fracs)
-                etas = decay(self.learning_rate_start, self.learning_rate_end, fracs)
-                order = rng.permutation(n_samples) if self.shuffle else range(n_samples)
-                error_sum = _online_epoch(
-                    X, sample_weight, W, grid_dist, order, sigmas, etas, kernel,
-                    with_error=self.verbose > 0,
+                # The online schedules advance per sample, over all T · n steps.
+                fracs = _schedule_fraction(
+                    epoch * n_samples + np.arange(n_samples), T * n_samples
                 )
-                sigma, eta = float(sigmas[0]), float(etas[0])
-            check_finite_result(
-                W, "The codebook", "Scale the data (e.g. StandardScaler) and refit."
+                sigma = decay(self.sigma_start_, self.sigma_end, fracs)
+                eta = decay(self.learning_rate_start, self.learning_rate_end, fracs)
+            W, mass, error_sum = self._epoch(
+                X, sample_weight, W, grid_dist, sigma, eta, rng
             )
             if self.verbose > 0:
-                self._print_epoch(epoch + 1, T, sigma, eta, error_sum, sample_weight,
-                                  n_samples, time.perf_counter() - tic)
+                self._print_epoch(
+                    epoch + 1,
+                    T,
+                    sigma,
+                    eta,
+                    error_sum,
+                    sample_weight,
+                    n_samples,
+                    time.perf_counter() - tic,
+                )
         self.codebook_ = W
         self.n_iter_ = T
         # partial_fit after fit continues the same random stream and schedule.
         self._rng = rng
-        self._sigma_last = sigma
-        self._mass = mass if self.algorithm == "batch" else None
+        self._sigma_last = float(np.ravel(sigma)[-1])
+        self._mass = mass
         self.hits_ = np.zeros(W.shape[0])
         self._finalize(X, sample_weight)
         return self
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None, sample_weight=None):
         """Train the map for one epoch on a chunk of data.
 
@@ -848,44 +958,83 @@ class SelfOrganizingMap(
             self.hits_ = np.zeros(self.codebook_.shape[0])
 
         n_samples = X.shape[0]
-        W = self.codebook_
-        grid_dist = self._unit_grid_distances()
-        kernel = NEIGHBORHOODS[self.neighborhood]
         decay = DECAYS[self.decay]
         frac = _schedule_fraction(self.n_iter_, self.max_iter)
         sigma = float(decay(self.sigma_start_, self.sigma_end, frac))
         tic = time.perf_counter()
         if self.algorithm == "batch":
-            H = kernel(grid_dist, sigma)
-            mu, S_aug, error_sum = _batch_sums(
-                X, sample_weight, W, with_error=self.verbose > 0
-            )
+            eta = None
             # Only at a constant radius are earlier chunks' estimates of the same
             # fixed point, worth averaging with this one.
             previous = self._mass if sigma == self._sigma_last else None
-            W, mass = _batch_update(W, S_aug, mu, H, previous_mass=previous)
-            self._mass = mass
-            eta = None
         else:
-            eta = float(decay(self.learning_rate_start, self.learning_rate_end, frac))
-            W = W.copy()
-            order = self._rng.permutation(n_samples) if self.shuffle else range(n_samples)
+            eta = np.full(
+                n_samples, decay(self.learning_rate_start, self.learning_rate_end, frac)
+            )
+            sigma = np.full(n_samples, sigma)
+            previous = None
+        W, self._mass, error_sum = self._epoch(
+            X,
+            sample_weight,
+            self.codebook_,
+            self._unit_grid_distances(),
+            sigma,
+            eta,
+            self._rng,
+            previous_mass=previous,
+        )
+        self.codebook_ = W
+        self.n_iter_ += 1
+        self._sigma_last = float(np.ravel(sigma)[-1])
+        if self.verbose > 0:
+            self._print_epoch(
+                self.n_iter_,
+                None,
+                sigma,
+                eta,
+                error_sum,
+                sample_weight,
+                n_samples,
+                time.perf_counter() - tic,
+            )
+        self._finalize(X, sample_weight)
+        return self
+
+    def _epoch(
+        self, X, sample_weight, W, grid_dist, sigma, eta, rng, previous_mass=None
+    ):
+        """One epoch of the chosen rule; returns ``(W, mass, error_sum)``.
+
+        Batch: ``sigma`` is a number, ``mass`` the denominators Σ_j h(j,k) n_j.
+        Online: ``sigma`` and ``eta`` hold one value per step, ``mass`` is None.
+        """
+        kernel = NEIGHBORHOODS[self.neighborhood]
+        with_error = self.verbose > 0
+        if self.algorithm == "batch":
+            H = kernel(grid_dist, float(sigma))
+            mu, S_aug, error_sum = _batch_sums(
+                X, sample_weight, W, with_error=with_error
+            )
+            W, mass = _batch_update(W, S_aug, mu, H, previous_mass=previous_mass)
+        else:
+            n_samples = X.shape[0]
+            W, mass = W.copy(), None
+            order = rng.permutation(n_samples) if self.shuffle else range(n_samples)
             error_sum = _online_epoch(
-                X, sample_weight, W, grid_dist, order,
-                np.full(n_samples, sigma), np.full(n_samples, eta), kernel,
-                with_error=self.verbose > 0,
+                X,
+                sample_weight,
+                W,
+                grid_dist,
+                order,
+                sigma,
+                eta,
+                kernel,
+                with_error=with_error,
             )
         check_finite_result(
             W, "The codebook", "Scale the data (e.g. StandardScaler) and refit."
         )
-        self.codebook_ = W
-        self.n_iter_ += 1
-        self._sigma_last = sigma
-        if self.verbose > 0:
-            self._print_epoch(self.n_iter_, self.max_iter, sigma, eta, error_sum,
-                              sample_weight, n_samples, time.perf_counter() - tic)
-        self._finalize(X, sample_weight)
-        return self
+        return W, mass, error_sum
 
     def _check_algorithm(self):
         if (
@@ -896,18 +1045,6 @@ class SelfOrganizingMap(
                 f"neighborhood={self.neighborhood!r} takes negative values, which the "
                 "batch update (a neighbourhood-weighted mean) cannot use; choose "
                 "algorithm='online' or another neighborhood."
-            )
-        if (
-            self.periodic
-            and self.topology == "hexagonal"
-            and self.n_rows is not None
-            and self.n_rows % 2 == 1
-            and self.n_rows > 1
-        ):
-            raise ValueError(
-                f"A periodic hexagonal map needs an even number of rows, got "
-                f"n_rows={self.n_rows}: the shifted odd rows must meet the unshifted "
-                "first row across the edge. Use an even n_rows or periodic=False."
             )
 
     def _initialize(self, X, sample_weight, rng):
@@ -925,7 +1062,7 @@ class SelfOrganizingMap(
         if self.n_rows is None or self.n_cols is None:
             n_eff = n_samples if sample_weight is None else float(sample_weight.sum())
             n_rows, n_cols = _pick_map_shape(
-                n_eff, pca[1], self.topology, self.periodic, self.n_rows, self.n_cols
+                n_eff, pca[1], self.topology, self.n_rows, self.n_cols
             )
         else:
             n_rows, n_cols = self.n_rows, self.n_cols
@@ -994,12 +1131,17 @@ class SelfOrganizingMap(
     def _periods(self):
         return _grid_periods(self.n_rows_, self.n_cols_, self.topology, self.periodic)
 
-    def _print_epoch(self, epoch, n_epochs, sigma, eta, error_sum, sample_weight,
-                     n_samples, elapsed):
+    def _print_epoch(
+        self, epoch, n_epochs, sigma, eta, error_sum, sample_weight, n_samples, elapsed
+    ):
+        # Online schedules hold one value per step: report the epoch's first.
+        sigma = float(np.ravel(sigma)[0])
+        eta = None if eta is None else float(np.ravel(eta)[0])
         total = n_samples if sample_weight is None else float(sample_weight.sum())
         rate = "" if eta is None else f", learning rate = {eta:.4g}"
+        of = "" if n_epochs is None else f"/{n_epochs}"  # partial_fit has no end
         print(
-            f"Epoch {epoch}/{n_epochs}: sigma = {sigma:.4g}{rate}, quantization "
+            f"Epoch {epoch}{of}: sigma = {sigma:.4g}{rate}, quantization "
             f"error = {error_sum / total:.6g}, time = {elapsed:.3f} s"
         )
 
@@ -1019,7 +1161,10 @@ class SelfOrganizingMap(
             self.cluster_centers_ = self.codebook_
         else:
             self.unit_labels_ = _group_units(
-                self.codebook_, self.hits_, self.unit_coordinates_, self._periods(),
+                self.codebook_,
+                self.hits_,
+                self.unit_coordinates_,
+                self._periods(),
                 self.n_clusters,
             )
             hits = self.hits_[:, None]
@@ -1040,9 +1185,8 @@ class SelfOrganizingMap(
         operands = _bmu_operands(W, X.dtype)
         W_c = operands[1]
         bmu = np.empty(X.shape[0], dtype=np.intp)
-        error_sum = 0.0
-        wrong_sum = 0.0
-        for batch, X_aug, b1, b2, _ in _iter_bmu_chunks(X, operands, second=True):
+
+        def per_chunk(batch, X_aug, b1, b2, G):
             bmu[batch] = b1
             # The exact difference, not ‖x‖² − 2G, so that the reported error is
             # accurate to the last bit of the dtype.
@@ -1052,12 +1196,14 @@ class SelfOrganizingMap(
                 _grid_distances(coords[b1], coords[b2], periods) > 1.0 + _ADJACENCY_TOL
             )
             if sample_weight is None:
-                error_sum += float(dist.sum())
-                wrong_sum += float(wrong.sum())
-            else:
-                s = sample_weight[batch].astype(np.float64, copy=False)
-                error_sum += float(s @ dist)
-                wrong_sum += float(s @ wrong)
+                return float(dist.sum()), float(wrong.sum())
+            s = sample_weight[batch].astype(np.float64, copy=False)
+            return float(s @ dist), float(s @ wrong)
+
+        error_sum = wrong_sum = 0.0
+        for error, wrong in _chunk_pass(X, operands, per_chunk, second=True):
+            error_sum += error
+            wrong_sum += wrong
         return bmu, error_sum, wrong_sum
 
     # ---------------------------------------------------------------- inference
@@ -1157,7 +1303,9 @@ class SelfOrganizingMap(
         X = self._validate_for_inference(X)
         sample_weight = check_sample_weight(sample_weight, X, np.float64)
         bmu = _best_matching_units(X, self.codebook_.astype(X.dtype, copy=False))
-        hits = np.bincount(bmu, weights=sample_weight, minlength=self.codebook_.shape[0])
+        hits = np.bincount(
+            bmu, weights=sample_weight, minlength=self.codebook_.shape[0]
+        )
         return hits.reshape(self.n_rows_, self.n_cols_)
 
     def quantization_error(self, X, sample_weight=None):
