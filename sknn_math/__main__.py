@@ -43,7 +43,7 @@ def tour_single_layer():
 
 
 def tour_xor():
-    _section("XOR with a 2-3-2 sigmoid network, trained by backpropagation")
+    _section("XOR with a 2-3 sigmoid network (one logistic output), trained by backpropagation")
     X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
     y = np.array([0, 1, 1, 0])
     clf = SigmoidMLPClassifier((3,), solver="sgd", learning_rate_init=0.5,
@@ -179,7 +179,7 @@ def main(argv=None):
         prog="python -m sknn_math",
         description="A tour of sknn_math. Trains each of the four networks on a "
         "small problem and prints what it learned: the single-layer sigmoid net "
-        "on a separable problem and on XOR (accuracy), a 2-3-2 network on XOR, an "
+        "on a separable problem and on XOR (accuracy), a 2-3 network on XOR, an "
         "Elman network forecasting a noisy series (R², forecast error), and "
         "self-organizing maps of colours and of handwritten digits (quantization "
         "and topographic errors). Takes well under a minute.",

@@ -132,11 +132,6 @@ class _BaseMLP(BaseNetwork):
         """
         return self._fit(X, y, sample_weight, incremental=False)
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        return tags
-
 
 class SigmoidMLPClassifier(ClassifierTask, _BaseMLP):
     """Multi-layer sigmoid network classifier trained by backpropagation.
@@ -192,14 +187,16 @@ class SigmoidMLPClassifier(ClassifierTask, _BaseMLP):
         Maximum number of epochs (stochastic solvers) or iterations (L-BFGS).
     max_grad_norm : float or None, default=None
         Clip the global L2 norm of the gradient to this value before each step:
-        the cure for exploding gradients. None disables clipping.
+        the cure for exploding gradients. None disables clipping; 'lbfgs',
+        which needs exact gradients, ignores it.
     shuffle : bool, default=True
         Whether to shuffle the samples each epoch (stochastic solvers).
     random_state : int, RandomState instance or None, default=None
         Seeds the weight initialisation, shuffling and the validation split. An int
         gives bit-identical models across calls.
     tol : float, default=1e-4
-        Improvement below which an epoch counts as no progress.
+        Improvement below which an epoch counts as no progress; for 'lbfgs', the
+        gradient tolerance of the optimiser.
     verbose : bool, default=False
         Print one line per epoch: loss, validation score, learning rate, time.
     warm_start : bool, default=False
@@ -301,7 +298,7 @@ class SigmoidMLPClassifier(ClassifierTask, _BaseMLP):
 
     Examples
     --------
-    XOR, which no straight line separates, learned by a 2-3-2 sigmoid network:
+    XOR, which no straight line separates, learned by a 2-3 sigmoid network:
 
     >>> import numpy as np
     >>> from sknn_math import SigmoidMLPClassifier
@@ -438,13 +435,15 @@ class SigmoidMLPRegressor(RegressorTask, _BaseMLP):
     max_iter : int, default=200
         Maximum number of epochs (stochastic solvers) or iterations (L-BFGS).
     max_grad_norm : float or None, default=None
-        Clip the global L2 norm of the gradient to this value before each step.
+        Clip the global L2 norm of the gradient to this value before each step;
+        'lbfgs', which needs exact gradients, ignores it.
     shuffle : bool, default=True
         Whether to shuffle the samples each epoch (stochastic solvers).
     random_state : int, RandomState instance or None, default=None
         Seeds the weight initialisation, shuffling and the validation split.
     tol : float, default=1e-4
-        Improvement below which an epoch counts as no progress.
+        Improvement below which an epoch counts as no progress; for 'lbfgs', the
+        gradient tolerance of the optimiser.
     verbose : bool, default=False
         Print one line per epoch: loss, validation score, learning rate, time.
     warm_start : bool, default=False

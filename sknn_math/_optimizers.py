@@ -23,6 +23,14 @@ class _Optimizer:
         self.power_t = power_t
         self._scratch = np.empty(n_params, dtype=dtype)
 
+    @property
+    def size(self):
+        return self._scratch.size
+
+    @property
+    def dtype(self):
+        return self._scratch.dtype
+
     def iteration_ends(self, n_samples_seen):
         if self.schedule == "invscaling":
             self.learning_rate = self.learning_rate_init / (

@@ -462,12 +462,14 @@ class SOMDisplay:
             default_title = "prototypes"
         else:
             values = estimator.unit_labels_
-            if estimator.n_clusters is None:
+            # the fitted grouping decides, not a parameter changed since fit
+            n_groups = estimator.cluster_centers_.shape[0]
+            if n_groups == n_units:
                 raise ValueError(
                     "kind='clusters' needs a map trained with n_clusters; every "
                     "unit is its own cluster otherwise."
                 )
-            default_cmap, default_title = "tab20", f"{estimator.n_clusters} clusters"
+            default_cmap, default_title = "tab20", f"{n_groups} clusters"
         unit_labels = None
         if y is not None:
             units = estimator.best_matching_unit(X)

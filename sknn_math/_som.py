@@ -790,7 +790,8 @@ class SelfOrganizingMap(
         "decay": [StrOptions(set(DECAYS))],
         "algorithm": [StrOptions({"batch", "online"})],
         "learning_rate_start": [Interval(numbers.Real, 0, 1, closed="right")],
-        "learning_rate_end": [Interval(numbers.Real, 0, 1, closed="both")],
+        # > 0: an exponential decay towards 0 would be 0 after the first step
+        "learning_rate_end": [Interval(numbers.Real, 0, 1, closed="right")],
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
         "init": [StrOptions({"pca", "random", "sample"}), "array-like"],
         "n_clusters": [Interval(numbers.Integral, 1, None, closed="left"), None],
@@ -1060,7 +1061,9 @@ class SelfOrganizingMap(
         if needs_pca or self.n_rows is None or self.n_cols is None:
             pca = _weighted_pca(X, sample_weight)
         if self.n_rows is None or self.n_cols is None:
-            n_eff = n_samples if sample_weight is None else float(sample_weight.sum())
+            # the size follows the number of samples, not the scale of the weights
+            n_eff = (n_samples if sample_weight is None
+                     else int(np.count_nonzero(sample_weight)))
             n_rows, n_cols = _pick_map_shape(
                 n_eff, pca[1], self.topology, self.n_rows, self.n_cols
             )

@@ -193,6 +193,7 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         sample_weight = self._apply_class_weight(y, sample_weight, dtype, incremental)
 
         if first_call:
+            self.__dict__.pop("_optimizer", None)
             self._random_state = check_random_state(self.random_state)
             coefs, intercepts = self._initial_parameters(
                 X.shape[1], Y.shape[1], self._random_state
@@ -206,7 +207,7 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
             self.t_ = 0
             self.loss_curve_ = []
             self._no_improvement_count = 0
-            if self.early_stopping and not incremental:
+            if self.early_stopping and not incremental and self.solver != "lbfgs":
                 self.validation_scores_ = []
                 self.validation_loss_curve_ = []
                 self.best_validation_score_ = -np.inf
@@ -216,8 +217,10 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
                 self.validation_loss_curve_ = None
                 self.best_validation_score_ = None
                 self.best_loss_ = np.inf
-        elif not hasattr(self, "_random_state"):
-            self._random_state = check_random_state(self.random_state)
+        else:
+            self._check_architecture_unchanged()
+            if not hasattr(self, "_random_state"):
+                self._random_state = check_random_state(self.random_state)
 
         theta, coefs, intercepts = pack_parameters(self.coefs_, self.intercepts_,
                                                    dtype)
@@ -230,6 +233,22 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
             else:
                 self._fit_stochastic(theta, X, Y, sample_weight, incremental)
         return self
+
+    def _check_architecture_unchanged(self):
+        """Continuing training (warm_start, partial_fit) keeps the fitted shapes."""
+        coefs, intercepts = self._initial_parameters(
+            self.n_features_in_,
+            self.n_outputs_, np.random.RandomState(0),
+        )
+        wanted = [a.shape for a in coefs + intercepts]
+        fitted = [a.shape for a in self.coefs_ + self.intercepts_]
+        if wanted != fitted:
+            raise ValueError(
+                f"The network's parameters describe weights of shapes {wanted}, but "
+                f"the fitted network has {fitted}: warm_start and partial_fit "
+                "continue the fitted network and cannot change its architecture. "
+                "Set warm_start=False (or refit with fit) to train the new one."
+            )
 
     # ------------------------------------------------------------------
     # Loss and gradient
@@ -315,7 +334,8 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         )
         if not (np.isfinite(result.fun) and np.all(np.isfinite(result.x))):
             theta[...] = initial
-            self._check_loss(result.fun, "during L-BFGS")
+            self._check_loss(np.nan if np.isfinite(result.fun) else result.fun,
+                             "during L-BFGS")
         theta[...] = result.x
         self.n_iter_ += result.nit
         self.loss_ = float(result.fun)
@@ -324,7 +344,7 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
             np.inf if self.best_loss_ is None else self.best_loss_, self.loss_
         )
         self.t_ += X.shape[0]
-        if result.status == 1:
+        if result.status != 0:
             warnings.warn(
                 f"L-BFGS stopped after {result.nit} iterations / {result.nfev} "
                 f"evaluations without converging: {result.message}. Increase "
@@ -343,7 +363,10 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
 
     def _fit_stochastic(self, theta, X, Y, sample_weight, incremental):
         rng = self._random_state
-        if not incremental or not hasattr(self, "_optimizer"):
+        optimizer = getattr(self, "_optimizer", None)
+        wanted = SGD if self.solver == "sgd" else Adam
+        if (not incremental or type(optimizer) is not wanted
+                or optimizer.size != theta.size or optimizer.dtype != theta.dtype):
             self._optimizer = self._make_optimizer(theta.size, theta.dtype)
         optimizer = self._optimizer
 
@@ -579,6 +602,12 @@ class ClassifierTask(ClassifierMixin):
                 "them as a dict."
             )
         if isinstance(self.class_weight, dict):
+            if self._label_binarizer.y_type_ == "multilabel-indicator":
+                raise ValueError(
+                    "class_weight as a dict weighs the classes of one label, but y "
+                    "is multilabel. Use class_weight='balanced', or pass "
+                    "sample_weight."
+                )
             missing = set(self.class_weight) - set(self.classes_.tolist())
             if missing:
                 raise ValueError(

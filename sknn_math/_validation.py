@@ -9,11 +9,10 @@ import numbers
 import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils._chunking import get_chunk_n_rows
-from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import _check_sample_weight
 
 __all__ = [
-    "HasMethods",
     "Interval",
     "Options",
     "StrOptions",
@@ -28,10 +27,10 @@ fit_context = _fit_context
 
 
 def reject_non_numeric(X, name="X"):
-    """Raise a clear ``TypeError`` for string, object-of-strings and complex input.
+    """Raise a ``ValueError`` naming the cure for complex input.
 
-    scikit-learn's own validation already refuses these, but with messages about
-    conversion; this names the cure.
+    scikit-learn's validation refuses complex numbers with a message about
+    conversion only; strings and objects get its own clear messages.
     """
     dtype = getattr(X, "dtype", None)
     if dtype is None:

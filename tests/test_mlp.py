@@ -526,3 +526,44 @@ def test_invalid_hyperparameters_are_refused():
         SigmoidMLPClassifier(l1_ratio=2).fit(X_XOR, Y_XOR)
     with pytest.raises(ValueError, match="loss"):
         SigmoidMLPRegressor(loss="log_loss").fit(X_XOR, Y_XOR)
+
+
+def test_refit_forgets_the_old_optimiser_and_partial_fit_follows_the_solver():
+    X, y = make_classification(80, 5, random_state=0)
+    clf = SigmoidMLPClassifier((5,), max_iter=3, random_state=0).fit(X, y)
+    clf.set_params(hidden_layer_sizes=(7,), solver="lbfgs", max_iter=5).fit(X, y)
+    clf.set_params(solver="adam").partial_fit(X, y)
+    assert clf._optimizer.t == 1
+    clf.set_params(solver="sgd").partial_fit(X, y)
+    assert type(clf._optimizer).__name__ == "SGD"
+
+
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_continued_training_refuses_a_changed_architecture(method):
+    X, y = make_classification(80, 5, random_state=0)
+    clf = SigmoidMLPClassifier((5,), max_iter=3, warm_start=True,
+                               random_state=0).fit(X, y)
+    clf.set_params(hidden_layer_sizes=(7, 2))
+    with pytest.raises(ValueError, match="cannot change its architecture"):
+        getattr(clf, method)(X, y)
+    assert [c.shape for c in clf.coefs_] == [(5, 5), (5, 1)]
+
+
+def test_lbfgs_has_no_early_stopping_attributes():
+    X, y = make_classification(80, 5, random_state=0)
+    clf = SigmoidMLPClassifier((5,), solver="lbfgs", early_stopping=True,
+                               max_iter=20, random_state=0).fit(X, y)
+    assert clf.validation_scores_ is None
+    assert clf.validation_loss_curve_ is None
+    assert clf.best_validation_score_ is None
+    assert clf.best_loss_ == min(clf.loss_curve_)
+
+
+def test_class_weight_dict_on_multilabel_targets_is_refused_clearly():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 3))
+    Y = (X > 0).astype(int)
+    with pytest.raises(ValueError, match="multilabel.*balanced"):
+        SigmoidMLPClassifier((4,), class_weight={0: 2.0}).fit(X, Y)
+    balanced = SigmoidMLPClassifier((4,), class_weight="balanced", max_iter=5)
+    assert balanced.fit(X, Y).predict(X).shape == (40, 3)
