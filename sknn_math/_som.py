@@ -550,7 +550,8 @@ class SelfOrganizingMap(
         Number of rows of the grid. None picks a shape from the data: about
         ``5·√n_samples`` units, with sides in the ratio of the spreads along the
         two leading principal axes. If only one side is given, the other is
-        chosen to reach about the same number of units.
+        chosen to reach about the same number of units. With ``sample_weight``,
+        n_samples is the weight sum (a weight counts as that many copies).
 
     n_cols : int, default=None
         Number of columns of the grid. None as for ``n_rows``.
@@ -1061,9 +1062,10 @@ class SelfOrganizingMap(
         if needs_pca or self.n_rows is None or self.n_cols is None:
             pca = _weighted_pca(X, sample_weight)
         if self.n_rows is None or self.n_cols is None:
-            # the size follows the number of samples, not the scale of the weights
-            n_eff = (n_samples if sample_weight is None
-                     else int(np.count_nonzero(sample_weight)))
+            # A weight counts as that many copies of its sample (scikit-learn's
+            # convention), so the map is sized from the weight sum: weights scaled
+            # to sum to 1 ask for the map of one sample. Set n_rows/n_cols then.
+            n_eff = n_samples if sample_weight is None else float(sample_weight.sum())
             n_rows, n_cols = _pick_map_shape(
                 n_eff, pca[1], self.topology, self.n_rows, self.n_cols
             )

@@ -725,16 +725,6 @@ def test_threaded_chunks_give_the_same_bits(monkeypatch):
         assert som.quantization_error_ == fits[0].quantization_error_
 
 
-def test_map_size_does_not_depend_on_the_scale_of_sample_weight():
-    X = np.random.RandomState(0).normal(size=(400, 3))
-    shapes = set()
-    for scale in (None, 1 / 400, 1.0, 10.0):
-        weights = None if scale is None else np.full(400, scale)
-        som = SelfOrganizingMap(max_iter=1, random_state=0).fit(X, sample_weight=weights)
-        shapes.add((som.n_rows_, som.n_cols_))
-    assert len(shapes) == 1
-
-
 def test_learning_rate_end_must_be_positive():
     X = np.random.RandomState(0).normal(size=(30, 2))
     with pytest.raises(ValueError, match="learning_rate_end"):
