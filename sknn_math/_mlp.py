@@ -104,9 +104,21 @@ class _BaseMLP(BaseNetwork):
             # ∂ℓ/∂W_l = h_{l-1}ᵀ δ_l ;  ∂ℓ/∂b_l = Σ_i δ_l
             if sparse.issparse(h_prev):
                 coef_grads[layer][...] = safe_sparse_dot(h_prev.T, delta)
+            elif delta.dtype == np.float32:
+                # OpenBLAS's single-precision kernel for Aᵀ·B is much slower
+                # than for Aᵀ·Bᵀ's twin: form (δᵀ h)ᵀ and copy it.
+                grad_T = self._buffers(cache, ("grad_T", layer), delta.shape[1],
+                                       [h_prev.shape[1]], delta.dtype)[0]
+                np.dot(delta.T, h_prev, out=grad_T)
+                coef_grads[layer][...] = grad_T.T
             else:
                 np.dot(h_prev.T, delta, out=coef_grads[layer])
-            np.sum(delta, axis=0, out=intercept_grads[layer])
+            # column sums as a matrix-vector product: several times faster
+            ones = cache.get(("ones", delta.shape[0]))
+            if ones is None:
+                ones = cache[("ones", delta.shape[0])] = np.ones(delta.shape[0],
+                                                                 delta.dtype)
+            np.dot(ones, delta, out=intercept_grads[layer])
             if layer > 0:
                 # δ_{l-1} = (δ_l W_lᵀ) ⊙ σ'(z_{l-1})
                 delta = np.dot(delta, coefs[layer].T, out=deltas[layer - 1])

@@ -17,6 +17,7 @@ weights only, never on biases:
 with α = ``alpha`` and ρ = ``l1_ratio``. With ρ = 0 it is scikit-learn's MLP loss.
 """
 
+import contextlib
 import time
 import warnings
 from abc import ABCMeta, abstractmethod
@@ -40,6 +41,7 @@ from sklearn.utils.validation import (
 )
 
 from ._activations import ACTIVATIONS, loss_function, output_delta
+from ._blas import single_threaded_blas
 from ._optimizers import SGD, Adam, clip_grad_norm
 from ._validation import (
     Interval,
@@ -227,12 +229,28 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         self.coefs_, self.intercepts_ = coefs, intercepts
         # Overflow on the way to divergence is expected: the loss is checked for
         # finiteness after every batch and training stops with a clear message.
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        with (np.errstate(over="ignore", invalid="ignore", divide="ignore"),
+              self._blas_threads(X.shape[0])):
             if self.solver == "lbfgs":
                 self._fit_lbfgs(theta, X, Y, sample_weight)
             else:
                 self._fit_stochastic(theta, X, Y, sample_weight, incremental)
         return self
+
+    def _blas_threads(self, n_samples):
+        """One BLAS thread when the per-batch products are small.
+
+        Below about 4 million multiply-adds a product is over before extra BLAS
+        threads have started, and on a busy machine they stall every call.
+        """
+        rows = n_samples
+        if self.solver != "lbfgs" and self.batch_size != "auto":
+            rows = min(self.batch_size, n_samples)
+        elif self.solver != "lbfgs":
+            rows = min(200, n_samples)
+        if rows * max(c.size for c in self.coefs_) <= 2**22:
+            return single_threaded_blas()
+        return contextlib.nullcontext()
 
     def _check_architecture_unchanged(self):
         """Continuing training (warm_start, partial_fit) keeps the fitted shapes."""
@@ -252,9 +270,6 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
 
     # ------------------------------------------------------------------
     # Loss and gradient
-    def _n_weights(self):
-        return sum(c.size for c in self.coefs_)
-
     def _loss_grad(self, theta, grad, X, Y, sample_weight, cache):
         """Penalised loss J(θ) on one batch; writes ∂J/∂θ into ``grad``."""
         coefs, intercepts = self.coefs_, self.intercepts_
@@ -287,8 +302,8 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         """Add the elastic-net penalty's gradient to ``grad``; return its value."""
         if self.alpha == 0:
             return 0.0
-        W = theta[: self._n_weights()]
-        grad_W = grad[: W.size]
+        n_weights = sum(c.size for c in self.coefs_)
+        W, grad_W = theta[:n_weights], grad[:n_weights]
         scale = self.alpha / weight_sum
         value = 0.0
         if self.l1_ratio < 1:
