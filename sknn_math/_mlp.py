@@ -15,7 +15,6 @@ Backpropagation walks the layers backwards, reusing the output layer's gradient:
 from numbers import Integral
 
 import numpy as np
-from scipy import sparse
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.metaestimators import available_if
 
@@ -71,16 +70,15 @@ class _BaseMLP(BaseNetwork):
         return buffers
 
     def _forward_pass(self, X, coefs, intercepts, cache):
-        dtype = np.result_type(X.dtype, coefs[0].dtype)
-        out = self._buffers(cache, "z", X.shape[0], [W.shape[1] for W in coefs],
-                            dtype)
+        out = None if cache is None else self._buffers(
+            cache, "z", X.shape[0], [W.shape[1] for W in coefs], X.dtype)
         hidden_activation = ACTIVATIONS[self.activation]
         h = X
         activations = [X]
         last = len(coefs) - 1
         for layer, (W, b) in enumerate(zip(coefs, intercepts)):
             # z_l = h_{l-1} W_l + b_l
-            if out is None or sparse.issparse(h):
+            if out is None or not isinstance(h, np.ndarray):
                 z = safe_sparse_dot(h, W)
             else:
                 z = np.dot(h, W, out=out[layer])
@@ -102,7 +100,7 @@ class _BaseMLP(BaseNetwork):
         for layer in range(len(coefs) - 1, -1, -1):
             h_prev = activations[layer]
             # ∂ℓ/∂W_l = h_{l-1}ᵀ δ_l ;  ∂ℓ/∂b_l = Σ_i δ_l
-            if sparse.issparse(h_prev):
+            if not isinstance(h_prev, np.ndarray):  # sparse X
                 coef_grads[layer][...] = safe_sparse_dot(h_prev.T, delta)
             elif delta.dtype == np.float32:
                 # OpenBLAS's single-precision kernel for Aᵀ·B is much slower

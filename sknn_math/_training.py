@@ -295,15 +295,19 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         self._backward_pass(X, coefs, intercepts, cache, delta,
                             grad_views[:n_coef], grad_views[n_coef:])
         grad *= 1.0 / weight_sum
-        loss += self._penalty(theta, grad, weight_sum)
+        n_weights = cache.get("n_weights")
+        if n_weights is None:
+            n_weights = cache["n_weights"] = sum(c.size for c in coefs)
+        loss += self._penalty(theta[:n_weights], grad[:n_weights], weight_sum)
         return loss
 
-    def _penalty(self, theta, grad, weight_sum):
-        """Add the elastic-net penalty's gradient to ``grad``; return its value."""
+    def _penalty(self, W, grad_W, weight_sum):
+        """Add the elastic-net penalty's gradient to ``grad_W``; return its value.
+
+        ``W`` and ``grad_W`` are the weights (never the biases) and their gradient.
+        """
         if self.alpha == 0:
             return 0.0
-        n_weights = sum(c.size for c in self.coefs_)
-        W, grad_W = theta[:n_weights], grad[:n_weights]
         scale = self.alpha / weight_sum
         value = 0.0
         if self.l1_ratio < 1:
@@ -548,9 +552,11 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
                                  max_n_rows=n_samples)
         out = np.empty((n_samples, self.n_outputs_), dtype=dtype)
         activation = ACTIVATIONS[self.out_activation_]
-        for batch in gen_batches(n_samples, max(chunk, 1)):
-            Z = self._forward_pass(X[batch], coefs, intercepts, None)
-            out[batch] = activation(Z)
+        # saturating units overflow e^{−z} to +inf on purpose (σ → 0 exactly)
+        with np.errstate(over="ignore"):
+            for batch in gen_batches(n_samples, max(chunk, 1)):
+                Z = self._forward_pass(X[batch], coefs, intercepts, None)
+                out[batch] = activation(Z)
         return out
 
     def _loss_name(self):
