@@ -393,3 +393,21 @@ def test_concurrent_predictions_equal_serial_ones(spec):
         threaded = list(pool.map(lambda X: np.asarray(est.predict(X)), batches))
     for a, b in zip(serial, threaded):
         assert a.tobytes() == b.tobytes()
+
+
+@pytest.mark.parametrize("activation", ["tanh", "logistic", "relu"])
+def test_very_long_sequences_train_or_stop_clearly(activation):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(16, 1000))  # 16 sequences of T = 1000 steps
+    y = X[:, -5:].sum(axis=1)
+    reg = sknn_math.ElmanRegressor(hidden_size=8, activation=activation, max_iter=3,
+                                   random_state=0)
+    try:
+        reg.fit(X, y)
+    except ValueError as exc:
+        assert "diverged" in str(exc)
+        _assert_finite_model(reg)
+        return
+    _assert_finite_model(reg)
+    assert np.all(np.isfinite(reg.predict(X)))
+    assert np.all(np.isfinite(reg.forecast(X, 3)))
