@@ -791,8 +791,7 @@ class SelfOrganizingMap(
         "decay": [StrOptions(set(DECAYS))],
         "algorithm": [StrOptions({"batch", "online"})],
         "learning_rate_start": [Interval(numbers.Real, 0, 1, closed="right")],
-        # > 0: an exponential decay towards 0 would be 0 after the first step
-        "learning_rate_end": [Interval(numbers.Real, 0, 1, closed="right")],
+        "learning_rate_end": [Interval(numbers.Real, 0, 1, closed="both")],
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
         "init": [StrOptions({"pca", "random", "sample"}), "array-like"],
         "n_clusters": [Interval(numbers.Integral, 1, None, closed="left"), None],
@@ -1047,6 +1046,14 @@ class SelfOrganizingMap(
                 f"neighborhood={self.neighborhood!r} takes negative values, which the "
                 "batch update (a neighbourhood-weighted mean) cannot use; choose "
                 "algorithm='online' or another neighborhood."
+            )
+        if (self.algorithm == "online" and self.decay == "exponential"
+                and self.learning_rate_end == 0):
+            # start · (0 / start)^frac is 0 from the first step on
+            raise ValueError(
+                "decay='exponential' cannot reach learning_rate_end=0: the "
+                "learning rate would be 0 after the first step. Use a positive "
+                "learning_rate_end or decay='linear'."
             )
 
     def _initialize(self, X, sample_weight, rng):

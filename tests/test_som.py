@@ -725,8 +725,9 @@ def test_threaded_chunks_give_the_same_bits(monkeypatch):
         assert som.quantization_error_ == fits[0].quantization_error_
 
 
-def test_learning_rate_end_must_be_positive():
+def test_exponential_decay_cannot_reach_a_zero_learning_rate():
     X = np.random.RandomState(0).normal(size=(30, 2))
     with pytest.raises(ValueError, match="learning_rate_end"):
         SelfOrganizingMap(3, 3, algorithm="online", decay="exponential",
                           learning_rate_end=0.0).fit(X)
+    SelfOrganizingMap(3, 3, algorithm="online", learning_rate_end=0.0).fit(X)
