@@ -411,20 +411,28 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         grad = np.empty_like(theta)
         cache = {}
         indices = np.arange(n_samples)
+        # Shuffled batches are gathered one at a time into a reused buffer: the
+        # rows then sit in cache for the forward pass, and no epoch-sized copy
+        # of X is made.
+        X_buffer = (np.empty((batch_size, X.shape[1]), dtype=X.dtype)
+                    if self.shuffle and isinstance(X, np.ndarray) else None)
         start = time.perf_counter()
         for _ in range(self.max_iter):
             epoch_theta = theta.copy()
             if self.shuffle:
                 rng.shuffle(indices)
-                X_epoch, Y_epoch = X[indices], Y[indices]
-                sw_epoch = None if sample_weight is None else sample_weight[indices]
-            else:
-                X_epoch, Y_epoch, sw_epoch = X, Y, sample_weight
             accumulated = 0.0
             for batch in gen_batches(n_samples, batch_size):
-                sw_batch = None if sw_epoch is None else sw_epoch[batch]
-                loss = self._loss_grad(theta, grad, X_epoch[batch], Y_epoch[batch],
-                                       sw_batch, cache)
+                if self.shuffle:
+                    rows = indices[batch]
+                    X_batch = (X[rows] if X_buffer is None else np.take(
+                        X, rows, axis=0, out=X_buffer[: rows.shape[0]]))
+                    Y_batch = Y[rows]
+                    sw_batch = None if sample_weight is None else sample_weight[rows]
+                else:
+                    X_batch, Y_batch = X[batch], Y[batch]
+                    sw_batch = None if sample_weight is None else sample_weight[batch]
+                loss = self._loss_grad(theta, grad, X_batch, Y_batch, sw_batch, cache)
                 if not np.isfinite(loss):
                     return self._stop_diverged(theta, epoch_theta, early_stopping,
                                                best_theta, loss)
