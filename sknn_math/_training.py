@@ -25,6 +25,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.optimize
+from scipy.linalg import get_blas_funcs
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import r2_score
@@ -147,10 +148,11 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
     @abstractmethod
     def _backward_pass(self, X, coefs, intercepts, cache, delta, coef_grads,
                        intercept_grads):
-        """Write Σ_i ∂ℓ_i/∂θ into the gradient views, given delta = ∂ℓ/∂Z_out.
+        """Write Σ_i ∂J/∂θ into the gradient views, given delta = ∂J/∂Z_out.
 
-        ``delta`` already carries the sample weights; the caller scales by the
-        weight sum and adds the penalty.
+        ``delta`` already carries the sample weights divided by their sum, so the
+        pass writes the gradient of the weighted mean loss; the caller adds the
+        penalty.
         """
 
     def _n_layers(self):
@@ -278,12 +280,15 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         loss_name = self._loss_name()
         loss = loss_function(loss_name, self.out_activation_)(Y, Y_pred, sample_weight)
 
+        # Gradients are linear in delta: scaling the (n, n_outputs) delta by
+        # w_i / Σw is cheaper than scaling every gradient afterwards.
         delta = output_delta(loss_name, self.out_activation_, Y, Y_pred)
         if sample_weight is None:
             weight_sum = X.shape[0]
+            delta *= 1.0 / weight_sum
         else:
-            delta *= sample_weight[:, np.newaxis]
             weight_sum = sample_weight.sum()
+            delta *= (sample_weight / weight_sum)[:, np.newaxis]
 
         n_coef = len(coefs)
         if cache.get("grad") is not grad:
@@ -294,12 +299,15 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         grad_views = cache["grad_views"]
         self._backward_pass(X, coefs, intercepts, cache, delta,
                             grad_views[:n_coef], grad_views[n_coef:])
-        grad *= 1.0 / weight_sum
         n_weights = cache.get("n_weights")
         if n_weights is None:
             n_weights = cache["n_weights"] = sum(c.size for c in coefs)
         loss += self._penalty(theta[:n_weights], grad[:n_weights], weight_sum)
         return loss
+
+    @staticmethod
+    def _axpy(x, y, a):
+        return get_blas_funcs("axpy", dtype=y.dtype)(x, y, a=a)
 
     def _penalty(self, W, grad_W, weight_sum):
         """Add the elastic-net penalty's gradient to ``grad_W``; return its value.
@@ -313,7 +321,7 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         if self.l1_ratio < 1:
             l2 = scale * (1 - self.l1_ratio)
             value += 0.5 * l2 * np.dot(W, W)
-            grad_W += l2 * W
+            self._axpy(W, grad_W, a=l2)  # grad_W += l2·W in one pass
         if self.l1_ratio > 0:
             l1 = scale * self.l1_ratio
             value += l1 * np.abs(W).sum()
