@@ -6,7 +6,6 @@ Learning-rate schedules are shared by both optimisers.
 """
 
 import numpy as np
-from scipy.linalg import get_blas_funcs
 
 
 class _Optimizer:
@@ -93,27 +92,26 @@ class Adam(_Optimizer):
         self.m = np.zeros(n_params, dtype=dtype)
         self.v = np.zeros(n_params, dtype=dtype)
 
-    @property
-    def _axpy(self):
-        return get_blas_funcs("axpy", dtype=self.m.dtype)
-
     def step(self, theta, grad):
         self.t += 1
         b1, b2 = self.beta_1, self.beta_2
-        m, v, scratch, axpy = self.m, self.v, self._scratch, self._axpy
-        # y ← y + a·x in one pass (BLAS axpy, in place on our contiguous vectors)
+        m, v, scratch = self.m, self.v, self._scratch
+        # NumPy only: SciPy's BLAS is a second OpenBLAS with its own spinning
+        # thread pool, which halves the speed of NumPy's products beside it.
         m *= b1
-        axpy(grad, m, a=1 - b1)
+        m += np.multiply(grad, 1 - b1, out=scratch)
         v *= b2
         np.multiply(grad, grad, out=scratch)
-        axpy(scratch, v, a=1 - b2)
+        scratch *= 1 - b2
+        v += scratch
         step_size = (
             self.learning_rate * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)
         )
         np.sqrt(v, out=scratch)
         scratch += self.epsilon
         np.divide(m, scratch, out=scratch)
-        axpy(scratch, theta, a=-step_size)
+        scratch *= step_size
+        theta -= scratch
 
 
 def clip_grad_norm(grad, max_norm):

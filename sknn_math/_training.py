@@ -25,7 +25,6 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.optimize
-from scipy.linalg import get_blas_funcs
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import r2_score
@@ -305,10 +304,6 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         loss += self._penalty(theta[:n_weights], grad[:n_weights], weight_sum)
         return loss
 
-    @staticmethod
-    def _axpy(x, y, a):
-        return get_blas_funcs("axpy", dtype=y.dtype)(x, y, a=a)
-
     def _penalty(self, W, grad_W, weight_sum):
         """Add the elastic-net penalty's gradient to ``grad_W``; return its value.
 
@@ -321,7 +316,7 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         if self.l1_ratio < 1:
             l2 = scale * (1 - self.l1_ratio)
             value += 0.5 * l2 * np.dot(W, W)
-            self._axpy(W, grad_W, a=l2)  # grad_W += l2·W in one pass
+            grad_W += l2 * W
         if self.l1_ratio > 0:
             l1 = scale * self.l1_ratio
             value += l1 * np.abs(W).sum()
