@@ -244,14 +244,18 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         Below about 4 million multiply-adds a product is over before extra BLAS
         threads have started, and on a busy machine they stall every call.
         """
-        rows = n_samples
-        if self.solver != "lbfgs" and self.batch_size != "auto":
-            rows = min(self.batch_size, n_samples)
-        elif self.solver != "lbfgs":
-            rows = min(200, n_samples)
+        rows = self._batch_rows(n_samples)
         if rows * max(c.size for c in self.coefs_) <= 2**22:
             return single_threaded_blas()
         return contextlib.nullcontext()
+
+    def _batch_rows(self, n_samples):
+        """Rows per gradient step: all of them for L-BFGS, else the mini-batch."""
+        if self.solver == "lbfgs":
+            return n_samples
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        return min(self.batch_size, n_samples)
 
     def _check_architecture_unchanged(self):
         """Continuing training (warm_start, partial_fit) keeps the fitted shapes."""
@@ -405,10 +409,7 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         else:
             best_theta = None
         n_samples = X.shape[0]
-        if self.batch_size == "auto":
-            batch_size = min(200, n_samples)
-        else:
-            batch_size = min(self.batch_size, n_samples)
+        batch_size = self._batch_rows(n_samples)
         total_weight = n_samples if sample_weight is None else sample_weight.sum()
 
         grad = np.empty_like(theta)
