@@ -23,8 +23,19 @@ def logistic(Z):
 
 
 def tanh(Z):
-    """tanh(z), in place."""
-    return np.tanh(Z, out=Z)
+    """tanh(z), in place.
+
+    In float64 NumPy's np.tanh is a scalar libm loop; 2·σ(2z) − 1 through the
+    vectorised logistic below is about twice as fast at the same absolute accuracy
+    (≈ 1e-16). float32 keeps np.tanh, which is vectorised and faster still.
+    """
+    if Z.dtype != np.float64:
+        return np.tanh(Z, out=Z)
+    Z *= 2.0
+    logistic(Z)
+    Z *= 2.0
+    Z -= 1.0
+    return Z
 
 
 def relu(Z):

@@ -27,7 +27,6 @@ from numbers import Integral
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from scipy.special import expit
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_is_fitted
 
@@ -35,28 +34,6 @@ from ._activations import ACTIVATIONS
 from ._blas import single_threaded_blas
 from ._training import BaseNetwork, ClassifierTask, RegressorTask, is_stochastic
 from ._validation import Interval, StrOptions, fit_context, reject_non_numeric
-
-
-# The state non-linearities, in place. For float64, tanh(z) = 2·σ(2z) − 1 through
-# scipy's expit runs about twice as fast as np.tanh (whose float64 loop is scalar
-# libm) at the same absolute accuracy (≈ 1e-16), and it is the costliest operation
-# of a time step; float32 keeps NumPy's vectorised np.tanh, which is faster still.
-def _tanh(Z):
-    """tanh(z), in place."""
-    if Z.dtype != np.float64:
-        return np.tanh(Z, out=Z)
-    Z *= 2.0
-    expit(Z, out=Z)
-    Z *= 2.0
-    Z -= 1.0
-    return Z
-
-
-STATE_ACTIVATIONS = {
-    "tanh": _tanh,
-    "logistic": ACTIVATIONS["logistic"],
-    "relu": ACTIVATIONS["relu"],
-}
 
 
 # σ'(z) written in terms of the state h = σ(z) that the forward pass keeps, for a
@@ -330,7 +307,7 @@ class _BaseElman(BaseNetwork):
         # x_t W_xh + b_h for every step at once: one (T·n × d)(d × H) product.
         np.dot(X_t.reshape(T * n, d), W_xh, out=states.reshape(T * n, H))
         states += b_h
-        activation = STATE_ACTIVATIONS[self.activation]
+        activation = ACTIVATIONS[self.activation]
         activation(states[0])  # h_1 = σ(x_1 W_xh + b_h), since h_0 = 0
         for t in range(1, T):
             # h_t = σ(x_t W_xh + b_h + h_{t-1} W_hh), in place in the state buffer

@@ -163,6 +163,7 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         return 8 * (n_features + 4 * self.n_outputs_)
 
     def _validate_X_y(self, X, y, reset):
+        reject_non_numeric(X)
         X, y = validate_data(
             self, X, y, reset=reset, accept_sparse=self._accept_sparse,
             dtype=[np.float64, np.float32], multi_output=True,
@@ -180,13 +181,10 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
     # ------------------------------------------------------------------
     # Public training entry points
     def _fit(self, X, y, sample_weight=None, *, incremental=False, classes=None):
-        reject_non_numeric(X)
         first_call = not (
             (incremental or self.warm_start) and hasattr(self, "coefs_")
         )
         X, y = self._validate_X_y(X, y, reset=first_call)
-        if X.shape[0] == 0:
-            raise ValueError("Found array with 0 sample(s); at least one is needed.")
         Y = self._encode_targets(y, reset=first_call, classes=classes,
                                  incremental=incremental)
         dtype = X.dtype if first_call else self.coefs_[0].dtype
@@ -747,8 +745,6 @@ class RegressorTask(RegressorMixin):
                 f"y has {Y.shape[1]} output(s), but the model was fitted with "
                 f"{self.n_outputs_}. Refit from scratch to change the outputs."
             )
-        if not np.all(np.isfinite(Y)):
-            raise ValueError("y contains NaN or infinity; pass finite targets.")
         return Y
 
     def _apply_class_weight(self, y, sample_weight, dtype, incremental):
