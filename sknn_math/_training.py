@@ -18,6 +18,7 @@ with α = ``alpha`` and ρ = ``l1_ratio``. With ρ = 0 it is scikit-learn's MLP 
 """
 
 import contextlib
+import math
 import time
 import warnings
 from abc import ABCMeta, abstractmethod
@@ -40,7 +41,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._activations import ACTIVATIONS, loss_function, output_delta
+from ._activations import ACTIVATIONS, loss_function, output_and_loss, output_delta
 from ._blas import single_threaded_blas
 from ._optimizers import SGD, Adam, clip_grad_norm
 from ._validation import (
@@ -277,9 +278,9 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         """Penalised loss J(θ) on one batch; writes ∂J/∂θ into ``grad``."""
         coefs, intercepts = self.coefs_, self.intercepts_
         Z = self._forward_pass(X, coefs, intercepts, cache)
-        Y_pred = ACTIVATIONS[self.out_activation_](Z)
         loss_name = self._loss_name()
-        loss = loss_function(loss_name, self.out_activation_)(Y, Y_pred, sample_weight)
+        Y_pred, loss = output_and_loss(loss_name, self.out_activation_, Y, Z,
+                                       sample_weight)
 
         # Gradients are linear in delta: scaling the (n, n_outputs) delta by
         # w_i / Σw is cheaper than scaling every gradient afterwards.
@@ -427,15 +428,18 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
             for batch in gen_batches(n_samples, batch_size):
                 if self.shuffle:
                     rows = indices[batch]
+                    # mode="clip" skips take's bounds-checked buffered copy;
+                    # the shuffled indices are in range by construction
                     X_batch = (X[rows] if X_buffer is None else np.take(
-                        X, rows, axis=0, out=X_buffer[: rows.shape[0]]))
-                    Y_batch = Y[rows]
-                    sw_batch = None if sample_weight is None else sample_weight[rows]
+                        X, rows, axis=0, out=X_buffer[: rows.shape[0]], mode="clip"))
+                    Y_batch = np.take(Y, rows, axis=0, mode="clip")
+                    sw_batch = (None if sample_weight is None
+                                else np.take(sample_weight, rows, mode="clip"))
                 else:
                     X_batch, Y_batch = X[batch], Y[batch]
                     sw_batch = None if sample_weight is None else sample_weight[batch]
                 loss = self._loss_grad(theta, grad, X_batch, Y_batch, sw_batch, cache)
-                if not np.isfinite(loss):
+                if not math.isfinite(loss):
                     return self._stop_diverged(theta, epoch_theta, early_stopping,
                                                best_theta, loss)
                 if self.max_grad_norm is not None:
