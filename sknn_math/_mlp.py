@@ -59,67 +59,60 @@ class _BaseMLP(BaseNetwork):
         return self.coefs_[0].dtype.itemsize * (n_features + 2 * widths)
 
     @staticmethod
-    def _buffers(cache, key, n_rows, widths, dtype):
-        """Arrays reused across batches of one size, so an epoch allocates once."""
-        if cache is None:
-            return None
-        buffers = cache.get((key, n_rows))
-        if buffers is None:
-            buffers = [np.empty((n_rows, w), dtype=dtype) for w in widths]
-            cache[(key, n_rows)] = buffers
-        return buffers
+    def _workspace(cache, n_rows, coefs, dtype):
+        """Arrays reused by every batch of ``n_rows`` rows, so an epoch allocates once."""
+        work = cache.get(n_rows)
+        if work is None:
+            work = cache[n_rows] = {
+                "z": [np.empty((n_rows, W.shape[1]), dtype) for W in coefs],
+                "delta": [np.empty((n_rows, W.shape[0]), dtype) for W in coefs[1:]],
+                "grad_T": [np.empty(W.shape[::-1], dtype) for W in coefs],
+                "ones": np.ones(n_rows, dtype),
+            }
+        return work
 
     def _forward_pass(self, X, coefs, intercepts, cache):
-        out = None if cache is None else self._buffers(
-            cache, "z", X.shape[0], [W.shape[1] for W in coefs], X.dtype)
+        work = (None if cache is None
+                else self._workspace(cache, X.shape[0], coefs, X.dtype))
         hidden_activation = ACTIVATIONS[self.activation]
         h = X
         activations = [X]
         last = len(coefs) - 1
         for layer, (W, b) in enumerate(zip(coefs, intercepts)):
             # z_l = h_{l-1} W_l + b_l
-            if out is None or not isinstance(h, np.ndarray):
+            if work is None or not isinstance(h, np.ndarray):
                 z = safe_sparse_dot(h, W)
             else:
-                z = np.dot(h, W, out=out[layer])
+                z = np.dot(h, W, out=work["z"][layer])
             z += b
             if layer < last:
                 hidden_activation(z)  # h_l = σ(z_l), in place
             h = z
             activations.append(h)
-        if cache is not None:
-            cache["activations"] = activations
+        if work is not None:
+            work["activations"] = activations
         return h
 
     def _backward_pass(self, X, coefs, intercepts, cache, delta, coef_grads,
                        intercept_grads):
-        activations = cache["activations"]
+        work = cache[X.shape[0]]
+        activations, ones, grads_T = work["activations"], work["ones"], work["grad_T"]
         derivative = DERIVATIVES[self.activation]
-        deltas = self._buffers(cache, "delta", X.shape[0],
-                               [W.shape[0] for W in coefs[1:]], delta.dtype)
         for layer in range(len(coefs) - 1, -1, -1):
             h_prev = activations[layer]
             # ∂ℓ/∂W_l = h_{l-1}ᵀ δ_l ;  ∂ℓ/∂b_l = Σ_i δ_l
-            if not isinstance(h_prev, np.ndarray):  # sparse X
+            if isinstance(h_prev, np.ndarray):
+                # OpenBLAS's kernels for Aᵀ·B are slower than for Aᵀ·Bᵀ's twin
+                # (twice in float32): form (δᵀ h)ᵀ and copy it.
+                np.dot(delta.T, h_prev, out=grads_T[layer])
+                coef_grads[layer][...] = grads_T[layer].T
+            else:  # sparse X
                 coef_grads[layer][...] = safe_sparse_dot(h_prev.T, delta)
-            elif delta.dtype == np.float32:
-                # OpenBLAS's single-precision kernel for Aᵀ·B is much slower
-                # than for Aᵀ·Bᵀ's twin: form (δᵀ h)ᵀ and copy it.
-                grad_T = self._buffers(cache, ("grad_T", layer), delta.shape[1],
-                                       [h_prev.shape[1]], delta.dtype)[0]
-                np.dot(delta.T, h_prev, out=grad_T)
-                coef_grads[layer][...] = grad_T.T
-            else:
-                np.dot(h_prev.T, delta, out=coef_grads[layer])
             # column sums as a matrix-vector product: several times faster
-            ones = cache.get(("ones", delta.shape[0]))
-            if ones is None:
-                ones = cache[("ones", delta.shape[0])] = np.ones(delta.shape[0],
-                                                                 delta.dtype)
             np.dot(ones, delta, out=intercept_grads[layer])
             if layer > 0:
                 # δ_{l-1} = (δ_l W_lᵀ) ⊙ σ'(z_{l-1})
-                delta = np.dot(delta, coefs[layer].T, out=deltas[layer - 1])
+                delta = np.dot(delta, coefs[layer].T, out=work["delta"][layer - 1])
                 derivative(h_prev, delta)
 
     @fit_context(prefer_skip_nested_validation=True)

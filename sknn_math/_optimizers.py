@@ -5,6 +5,8 @@ update is a handful of in-place vector operations whatever the number of layers.
 Learning-rate schedules are shared by both optimisers.
 """
 
+import math
+
 import numpy as np
 
 
@@ -80,6 +82,11 @@ class Adam(_Optimizer):
 
     m ← β₁ m + (1 − β₁) g;  v ← β₂ v + (1 − β₂) g²;
     θ ← θ − η √(1 − β₂ᵗ)/(1 − β₁ᵗ) · m / (√v + ε).
+
+    The moments are kept divided by their weights, m̃ = m / (1 − β₁) and
+    ṽ = v / (1 − β₂), so that each update is m̃ ← β₁ m̃ + g and ṽ ← β₂ ṽ + g²
+    (two vector passes fewer per step); the constants move into the step size
+    and ε: θ ← θ − η √(1 − β₂ᵗ)(1 − β₁)/((1 − β₁ᵗ)√(1 − β₂)) · m̃ / (√ṽ + ε/√(1 − β₂)).
     """
 
     def __init__(self, n_params, dtype, learning_rate_init=0.001, schedule="constant",
@@ -89,26 +96,24 @@ class Adam(_Optimizer):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.t = 0
-        self.m = np.zeros(n_params, dtype=dtype)
-        self.v = np.zeros(n_params, dtype=dtype)
+        self.scaled_m = np.zeros(n_params, dtype=dtype)
+        self.scaled_v = np.zeros(n_params, dtype=dtype)
 
     def step(self, theta, grad):
         self.t += 1
         b1, b2 = self.beta_1, self.beta_2
-        m, v, scratch = self.m, self.v, self._scratch
+        m, v, scratch = self.scaled_m, self.scaled_v, self._scratch
         # NumPy only: SciPy's BLAS is a second OpenBLAS with its own spinning
         # thread pool, which halves the speed of NumPy's products beside it.
         m *= b1
-        m += np.multiply(grad, 1 - b1, out=scratch)
+        m += grad
         v *= b2
-        np.multiply(grad, grad, out=scratch)
-        scratch *= 1 - b2
-        v += scratch
-        step_size = (
-            self.learning_rate * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)
-        )
+        v += np.multiply(grad, grad, out=scratch)
+        root_weight = math.sqrt(1 - b2)
+        step_size = (self.learning_rate * math.sqrt(1 - b2**self.t) * (1 - b1)
+                     / ((1 - b1**self.t) * root_weight))
         np.sqrt(v, out=scratch)
-        scratch += self.epsilon
+        scratch += self.epsilon / root_weight
         np.divide(m, scratch, out=scratch)
         scratch *= step_size
         theta -= scratch

@@ -292,20 +292,23 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
             weight_sum = sample_weight.sum()
             delta *= (sample_weight / weight_sum)[:, np.newaxis]
 
-        n_coef = len(coefs)
-        if cache.get("grad") is not grad:
-            cache["grad"] = grad
-            cache["grad_views"] = _views(
-                grad, [c.shape for c in coefs] + [b.shape for b in intercepts]
-            )
-        grad_views = cache["grad_views"]
-        self._backward_pass(X, coefs, intercepts, cache, delta,
-                            grad_views[:n_coef], grad_views[n_coef:])
-        n_weights = cache.get("n_weights")
-        if n_weights is None:
-            n_weights = cache["n_weights"] = sum(c.size for c in coefs)
-        loss += self._penalty(theta[:n_weights], grad[:n_weights], weight_sum)
+        parts = cache.get("parts")
+        if parts is None or parts[0] is not theta or parts[1] is not grad:
+            parts = cache["parts"] = self._parameter_parts(theta, grad)
+        _, _, coef_grads, intercept_grads, weights, weight_grads = parts
+        self._backward_pass(X, coefs, intercepts, cache, delta, coef_grads,
+                            intercept_grads)
+        if self.alpha:
+            loss += self._penalty(weights, weight_grads, weight_sum)
         return loss
+
+    def _parameter_parts(self, theta, grad):
+        """θ and ∂J/∂θ with the views one gradient evaluation writes and reads."""
+        coefs, intercepts = self.coefs_, self.intercepts_
+        grad_views = _views(grad, [a.shape for a in coefs + intercepts])
+        n_weights = sum(c.size for c in coefs)
+        return (theta, grad, grad_views[:len(coefs)], grad_views[len(coefs):],
+                theta[:n_weights], grad[:n_weights])
 
     def _penalty(self, W, grad_W, weight_sum):
         """Add the elastic-net penalty's gradient to ``grad_W``; return its value.
