@@ -96,18 +96,19 @@ class Adam(_Optimizer):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.t = 0
-        self.scaled_m = np.zeros(n_params, dtype=dtype)
-        self.scaled_v = np.zeros(n_params, dtype=dtype)
+        # rows m̃ and ṽ of one array: both decay in a single pass
+        self.scaled_moments = np.zeros((2, n_params), dtype=dtype)
+        self._decay = np.array([[beta_1], [beta_2]], dtype=dtype)
 
     def step(self, theta, grad):
         self.t += 1
         b1, b2 = self.beta_1, self.beta_2
-        m, v, scratch = self.scaled_m, self.scaled_v, self._scratch
+        moments, scratch = self.scaled_moments, self._scratch
+        m, v = moments
         # NumPy only: SciPy's BLAS is a second OpenBLAS with its own spinning
         # thread pool, which halves the speed of NumPy's products beside it.
-        m *= b1
+        moments *= self._decay
         m += grad
-        v *= b2
         v += np.multiply(grad, grad, out=scratch)
         root_weight = math.sqrt(1 - b2)
         step_size = (self.learning_rate * math.sqrt(1 - b2**self.t) * (1 - b1)
