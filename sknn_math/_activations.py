@@ -1,7 +1,9 @@
 """Activation functions, their derivatives and the losses, chosen by name.
 
 Every kernel works in place on the array it is given, so the training loop can
-reuse preallocated buffers and keep ``float32`` as ``float32``.
+reuse preallocated buffers and keep ``float32`` as ``float32``. The hidden-layer
+activations take the layer's bias too, which the logistic adds in the same pass
+as its negation.
 """
 
 from functools import lru_cache
@@ -10,27 +12,32 @@ import numpy as np
 from scipy.special import xlogy
 
 
-def logistic(Z):
-    """σ(z) = 1 / (1 + e^{−z}), in place.
+def logistic(Z, bias=None):
+    """σ(z) = 1 / (1 + e^{−z}) of ``Z`` (plus ``bias``, broadcast over rows), in place.
 
     NumPy's vectorised exp beats scipy's expit (1.4× in float32, 1.1× in float64)
     and agrees with it to a few ulps. e^{−z} overflows to +inf for very negative z
     and 1 / (1 + inf) = 0 is exactly the limit: the networks run under
     ``np.errstate(over="ignore")`` for that reason, never producing a NaN.
     """
-    np.negative(Z, out=Z)
+    if bias is None:
+        np.negative(Z, out=Z)
+    else:
+        np.subtract(-bias, Z, out=Z)  # −(z + b) in one pass over Z
     np.exp(Z, out=Z)
     Z += 1
     return np.reciprocal(Z, out=Z)
 
 
-def tanh(Z):
+def tanh(Z, bias=None):
     """tanh(z), in place.
 
     In float64 NumPy's np.tanh is a scalar libm loop; 2·σ(2z) − 1 through the
     vectorised logistic below is about twice as fast at the same absolute accuracy
     (≈ 1e-16). float32 keeps np.tanh, which is vectorised and faster still.
     """
+    if bias is not None:
+        Z += bias
     if Z.dtype != np.float64:
         return np.tanh(Z, out=Z)
     Z *= 2.0
@@ -40,13 +47,17 @@ def tanh(Z):
     return Z
 
 
-def relu(Z):
+def relu(Z, bias=None):
     """max(z, 0), in place."""
+    if bias is not None:
+        Z += bias
     return np.maximum(Z, 0, out=Z)
 
 
-def identity(Z):
+def identity(Z, bias=None):
     """z, untouched."""
+    if bias is not None:
+        Z += bias
     return Z
 
 

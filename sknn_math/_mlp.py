@@ -79,14 +79,15 @@ class _BaseMLP(BaseNetwork):
         activations = [X]
         last = len(coefs) - 1
         for layer, (W, b) in enumerate(zip(coefs, intercepts)):
-            # z_l = h_{l-1} W_l + b_l
+            # z_l = h_{l-1} W_l + b_l; a hidden activation adds b_l in its own pass
             if work is None or not isinstance(h, np.ndarray):
                 z = safe_sparse_dot(h, W)
             else:
                 z = np.dot(h, W, out=work["z"][layer])
-            z += b
             if layer < last:
-                hidden_activation(z)  # h_l = σ(z_l), in place
+                hidden_activation(z, b)  # h_l = σ(z_l + b_l), in place
+            else:
+                z += b
             h = z
             activations.append(h)
         if work is not None:

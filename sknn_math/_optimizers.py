@@ -104,7 +104,7 @@ class Adam(_Optimizer):
         self.t += 1
         b1, b2 = self.beta_1, self.beta_2
         moments, scratch = self.scaled_moments, self._scratch
-        m, v = moments
+        m, v = moments[0], moments[1]
         # NumPy only: SciPy's BLAS is a second OpenBLAS with its own spinning
         # thread pool, which halves the speed of NumPy's products beside it.
         moments *= self._decay

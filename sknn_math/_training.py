@@ -618,7 +618,8 @@ class ClassifierTask(ClassifierMixin):
                 f"classes={classes!r} is not the same as on the first call to "
                 f"partial_fit ({self.classes_!r})."
             )
-        if self._label_binarizer.y_type_ != "multilabel-indicator":
+        fitted_on_y = reset and classes is None
+        if self._label_binarizer.y_type_ != "multilabel-indicator" and not fitted_on_y:
             unknown = np.setdiff1d(unique_labels(y), self.classes_)
             if unknown.size:
                 raise ValueError(
