@@ -102,13 +102,15 @@ class _BaseMLP(BaseNetwork):
         for layer in range(len(coefs) - 1, -1, -1):
             h_prev = activations[layer]
             # ∂ℓ/∂W_l = h_{l-1}ᵀ δ_l ;  ∂ℓ/∂b_l = Σ_i δ_l
-            if isinstance(h_prev, np.ndarray):
-                # OpenBLAS's kernels for Aᵀ·B are slower than for Aᵀ·Bᵀ's twin
-                # (twice in float32): form (δᵀ h)ᵀ and copy it.
+            if not isinstance(h_prev, np.ndarray):  # sparse X
+                coef_grads[layer][...] = safe_sparse_dot(h_prev.T, delta)
+            elif delta.dtype == np.float32:
+                # OpenBLAS's single-precision kernel for Aᵀ·B is much slower
+                # than for Aᵀ·Bᵀ's twin: form (δᵀ h)ᵀ and copy it.
                 np.dot(delta.T, h_prev, out=grads_T[layer])
                 coef_grads[layer][...] = grads_T[layer].T
-            else:  # sparse X
-                coef_grads[layer][...] = safe_sparse_dot(h_prev.T, delta)
+            else:
+                np.dot(h_prev.T, delta, out=coef_grads[layer])
             # column sums as a matrix-vector product: several times faster
             np.dot(ones, delta, out=intercept_grads[layer])
             if layer > 0:
