@@ -134,7 +134,8 @@ DERIVATIVES = {
 
 
 # Losses: the weighted mean over samples of a per-sample loss, the same values as
-# scikit-learn's MLP so that equal weights give an equal loss.
+# scikit-learn's MLP so that equal weights give an equal loss (the softmax log loss
+# of training is exact where scikit-learn clips a probability below eps).
 def _weighted_mean(per_sample, sample_weight):
     if sample_weight is None:
         return per_sample.sum() / per_sample.shape[0]  # np.mean costs 4× more

@@ -190,6 +190,31 @@ def test_loss_equals_scikit_learn(n_classes, weighted):
     assert loss == pytest.approx(sk.loss_, rel=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_softmax_log_loss_is_exact_where_probabilities_underflow(dtype, weighted):
+    from scipy.special import log_softmax, softmax
+
+    from sknn_math._activations import softmax_log_loss
+
+    rng = np.random.RandomState(0)
+    # rows 0 and 1 saturate: the true class's probability underflows to 0
+    Z = np.vstack([[[0.0, 1000.0, -1000.0], [-2000.0, 0.0, 0.0]],
+                   rng.normal(0, 3, (6, 3))]).astype(dtype)
+    Y = np.eye(3, dtype=dtype)[[0, 0, 1, 2, 0, 1, 2, 0]]
+    w = rng.uniform(0.5, 2, 8).astype(dtype) if weighted else None
+    per_sample = -np.sum(Y * log_softmax(Z.astype(np.float64), axis=1), axis=1)
+    expected = np.average(per_sample, weights=w)
+
+    P, loss = softmax_log_loss(Z.copy(), Y, w)
+    assert np.isfinite(loss) and loss > 300  # clipping p at eps would cap it at 36
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    assert loss == pytest.approx(expected, rel=rtol)
+    assert P.dtype == dtype
+    np.testing.assert_allclose(P, softmax(Z.astype(np.float64), axis=1),
+                               rtol=rtol, atol=1e-30)
+
+
 # ----------------------------------------------------------------------------
 # The seeds' behaviours
 def test_xor_is_learned_by_a_2_3_2_network():
