@@ -66,7 +66,6 @@ class _BaseMLP(BaseNetwork):
             work = cache[n_rows] = {
                 "z": [np.empty((n_rows, W.shape[1]), dtype) for W in coefs],
                 "delta": [np.empty((n_rows, W.shape[0]), dtype) for W in coefs[1:]],
-                "grad_T": [np.empty(W.shape[::-1], dtype) for W in coefs],
                 "ones": np.ones(n_rows, dtype),
             }
         return work
@@ -97,7 +96,7 @@ class _BaseMLP(BaseNetwork):
     def _backward_pass(self, X, coefs, intercepts, cache, delta, coef_grads,
                        intercept_grads):
         work = cache[X.shape[0]]
-        activations, ones, grads_T = work["activations"], work["ones"], work["grad_T"]
+        activations, ones = work["activations"], work["ones"]
         derivative = DERIVATIVES[self.activation]
         for layer in range(len(coefs) - 1, -1, -1):
             h_prev = activations[layer]
@@ -107,8 +106,12 @@ class _BaseMLP(BaseNetwork):
             elif delta.dtype == np.float32:
                 # OpenBLAS's single-precision kernel for Aᵀ·B is much slower
                 # than for Aᵀ·Bᵀ's twin: form (δᵀ h)ᵀ and copy it.
-                np.dot(delta.T, h_prev, out=grads_T[layer])
-                coef_grads[layer][...] = grads_T[layer].T
+                grad_T = cache.get(("grad_T", layer))
+                if grad_T is None:
+                    grad_T = cache[("grad_T", layer)] = np.empty(
+                        coef_grads[layer].shape[::-1], delta.dtype)
+                np.dot(delta.T, h_prev, out=grad_T)
+                coef_grads[layer][...] = grad_T.T
             else:
                 np.dot(h_prev.T, delta, out=coef_grads[layer])
             # column sums as a matrix-vector product: several times faster
