@@ -18,7 +18,7 @@ import numpy as np
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.metaestimators import available_if
 
-from ._activations import ACTIVATIONS, DERIVATIVES
+from ._activations import ACTIVATIONS, DERIVATIVES, column_sums
 from ._training import BaseNetwork, ClassifierTask, RegressorTask, is_stochastic
 from ._validation import StrOptions, fit_context
 
@@ -66,7 +66,6 @@ class _BaseMLP(BaseNetwork):
             work = cache[n_rows] = {
                 "z": [np.empty((n_rows, W.shape[1]), dtype) for W in coefs],
                 "delta": [np.empty((n_rows, W.shape[0]), dtype) for W in coefs[1:]],
-                "ones": np.ones(n_rows, dtype),
             }
         return work
 
@@ -96,7 +95,7 @@ class _BaseMLP(BaseNetwork):
     def _backward_pass(self, X, coefs, intercepts, cache, delta, coef_grads,
                        intercept_grads):
         work = cache[X.shape[0]]
-        activations, ones = work["activations"], work["ones"]
+        activations = work["activations"]
         derivative = DERIVATIVES[self.activation]
         for layer in range(len(coefs) - 1, -1, -1):
             h_prev = activations[layer]
@@ -114,8 +113,7 @@ class _BaseMLP(BaseNetwork):
                 coef_grads[layer][...] = grad_T.T
             else:
                 np.dot(h_prev.T, delta, out=coef_grads[layer])
-            # column sums as a matrix-vector product: several times faster
-            np.dot(ones, delta, out=intercept_grads[layer])
+            column_sums(delta, out=intercept_grads[layer])
             if layer > 0:
                 # δ_{l-1} = (δ_l W_lᵀ) ⊙ σ'(z_{l-1})
                 delta = np.dot(delta, coefs[layer].T, out=work["delta"][layer - 1])
