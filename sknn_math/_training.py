@@ -298,8 +298,7 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         _, _, coef_grads, intercept_grads, weights, weight_grads = parts
         self._backward_pass(X, coefs, intercepts, cache, delta, coef_grads,
                             intercept_grads)
-        if self.alpha:
-            loss += self._penalty(weights, weight_grads, weight_sum)
+        loss += self._penalty(weights, weight_grads, weight_sum)
         return loss
 
     def _parameter_parts(self, theta, grad):
