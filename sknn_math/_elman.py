@@ -31,7 +31,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._activations import ACTIVATIONS
-from ._blas import single_threaded_blas
+from ._parallel import single_threaded_blas
 from ._training import BaseNetwork, ClassifierTask, RegressorTask, is_stochastic
 from ._validation import Interval, StrOptions, fit_context, reject_non_numeric
 

@@ -32,7 +32,7 @@ from sklearn.metrics.pairwise import euclidean_distances
 from sklearn.utils import check_random_state, gen_batches
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._blas import single_threaded_blas
+from ._parallel import single_threaded_blas
 from ._validation import (
     Interval,
     StrOptions,

@@ -42,7 +42,7 @@ from sklearn.utils.validation import (
 )
 
 from ._activations import ACTIVATIONS, loss_function, output_and_loss, output_delta
-from ._blas import single_threaded_blas
+from ._parallel import single_threaded_blas
 from ._optimizers import SGD, Adam, clip_grad_norm
 from ._validation import (
     Interval,

@@ -1,0 +1,121 @@
+"""Thread and chunk policy: how many BLAS threads, worker threads and rows at once.
+
+Every estimator asks here and nowhere else:
+
+- :func:`blas_threads_for` — BLAS threads for a loop of matrix products of a
+  given size (the MLP's batches, the Elman net's time steps);
+- :func:`map_in_order` — a chunked pass over the data on one worker thread per
+  core (the SOM's epochs and measures);
+- :func:`chunk_n_rows` — rows per chunk, within ``working_memory`` and, for
+  passes that stream a distance block, within the CPU cache.
+"""
+
+import contextlib
+import os
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
+from itertools import islice
+
+from threadpoolctl import ThreadpoolController
+
+from ._validation import get_chunk_n_rows
+
+# Below about 4 million multiply-adds a product is over before extra BLAS threads
+# have started, and on a busy machine a descheduled BLAS thread stalls every call
+# (fits 20× slower were measured on two shared cores). scikit-learn's KMeans limits
+# BLAS the same way for its small products.
+SMALL_PRODUCT_MULTIPLY_ADDS = 2**22
+
+# A chunk whose distance block stays in the CPU cache: larger blocks make the
+# matrix product memory-bound, smaller ones pay the per-call overhead.
+CACHE_BYTES = 4 * 2**20
+
+
+@cache
+def _controller():
+    # Building the controller inspects every loaded library: do it once.
+    return ThreadpoolController()
+
+
+def single_threaded_blas():
+    """Context in which NumPy's BLAS runs on one thread."""
+    return _controller().limit(limits=1, user_api="blas")
+
+
+def blas_threads_for(multiply_adds):
+    """BLAS threads for a loop whose largest product has ``multiply_adds``.
+
+    One thread for small products, BLAS's own choice for large ones.
+    """
+    if multiply_adds <= SMALL_PRODUCT_MULTIPLY_ADDS:
+        return single_threaded_blas()
+    return contextlib.nullcontext()
+
+
+def chunk_n_rows(row_bytes, n_rows, *, fit_in_cache=False):
+    """Rows per chunk: at most ``working_memory`` (scikit-learn's config) and
+    ``n_rows``; with ``fit_in_cache``, also at most :data:`CACHE_BYTES`."""
+    rows = get_chunk_n_rows(row_bytes, max_n_rows=n_rows)
+    if fit_in_cache:
+        rows = min(rows, CACHE_BYTES // row_bytes)
+    return int(max(rows, 1))
+
+
+def n_worker_threads():
+    """Worker threads: one per usable core, at most ``OMP_NUM_THREADS``.
+
+    scikit-learn's own parallel loops (KMeans) follow ``OMP_NUM_THREADS``; so do
+    ours, which lets a user pin the whole pipeline to one core.
+    """
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        n = os.cpu_count() or 1
+    limit = os.environ.get("OMP_NUM_THREADS", "")
+    if limit.isdigit() and int(limit) > 0:
+        n = min(n, int(limit))
+    return n
+
+
+# (pid, n_workers, executor); a forked child must not reuse its parent's threads.
+_POOL = None
+
+
+def _worker_pool(n_workers):
+    """A thread pool kept between calls: starting threads costs milliseconds."""
+    global _POOL
+    if _POOL is None or _POOL[0] != os.getpid() or _POOL[1] < n_workers:
+        _POOL = (os.getpid(), n_workers, ThreadPoolExecutor(n_workers))
+    return _POOL[2]
+
+
+def map_in_order(work, items, *, n_workers=None):
+    """Yield ``work(item)`` for every item, in order, on one thread per core.
+
+    Items go to the threads as they come free, so a core taken by another process
+    slows one worker, not the whole pass; BLAS runs single-threaded meanwhile.
+    Results come back in item order: folding them gives the same bits whatever
+    the timing and the number of threads. ``work`` may keep per-thread buffers
+    (``threading.local``) but must not return views of them.
+    """
+    items = list(items)
+    if n_workers is None:
+        n_workers = n_worker_threads()
+    n_workers = min(n_workers, len(items))
+    if n_workers <= 1:
+        for item in items:
+            yield work(item)
+        return
+    pool = _worker_pool(n_workers)
+    todo = iter(items)
+    with single_threaded_blas():
+        # A short queue ahead of the consumer keeps every worker busy without
+        # piling up results.
+        pending = deque(pool.submit(work, item) for item in islice(todo, 2 * n_workers))
+        while pending:
+            result = pending.popleft().result()
+            item = next(todo, None)
+            if item is not None:
+                pending.append(pool.submit(work, item))
+            yield result
