@@ -1,4 +1,4 @@
-"""Plots in scikit-learn's Display style: ``XDisplay.from_estimator(...)``, ``.plot(ax=...)``.
+"""Plots in scikit-learn's Display style: ``XDisplay.from_estimator(...)``, ``.plot()``.
 
 matplotlib is an optional dependency (``pip install "sknn-math[plot]"``): it is
 imported inside the methods that draw, never when :mod:`sknn_math` is imported.
@@ -14,18 +14,13 @@ Decision boundaries are :class:`sklearn.inspection.DecisionBoundaryDisplay`'s jo
 """
 
 from collections import Counter
-from math import sqrt
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["ComponentPlanesDisplay", "LossCurveDisplay", "SOMDisplay"]
+from ._som_grid import unit_polygons
 
-# A hexagonal map puts neighbouring units at distance 1 with rows sqrt(3)/2
-# apart: pointy-topped hexagons of circumradius 1/sqrt(3) tile it exactly.
-_HEX_RADIUS = 1.0 / sqrt(3.0)
-_HEX_ANGLES = np.deg2rad(30.0 + 60.0 * np.arange(6))
-_SQUARE = np.array([[-0.5, -0.5], [0.5, -0.5], [0.5, 0.5], [-0.5, 0.5]])
+__all__ = ["ComponentPlanesDisplay", "LossCurveDisplay", "SOMDisplay"]
 
 
 def _import_pyplot(what):
@@ -206,20 +201,10 @@ class LossCurveDisplay:
 # --------------------------------------------------------------------------------
 
 
-def _unit_polygons(unit_coordinates, topology):
-    """Vertices (n_units, n_vertices, 2) of the square or hexagon of each unit."""
-    if topology == "hexagonal":
-        shape = _HEX_RADIUS * np.column_stack([np.cos(_HEX_ANGLES),
-                                               np.sin(_HEX_ANGLES)])
-    else:
-        shape = _SQUARE
-    return np.asarray(unit_coordinates, dtype=float)[:, None, :] + shape[None]
-
-
 def _majority_labels(units, y, n_units):
     """Most frequent label among the samples each unit wins, None where it wins none."""
     counts = [Counter() for _ in range(n_units)]
-    for unit, label in zip(units, y):
+    for unit, label in zip(units, y, strict=True):
         counts[unit][label] += 1
     return [c.most_common(1)[0][0] if c else None for c in counts]
 
@@ -333,7 +318,7 @@ class SOMDisplay:
                 f"values must have shape (n_units,) or (n_units, 3|4) with "
                 f"n_units={n_units}; got {values.shape}."
             )
-        polygons = _unit_polygons(coords, self.topology)
+        polygons = unit_polygons(coords, self.topology)
         collection = PolyCollection(polygons, edgecolors=edgecolor, **kwargs)
         self.colorbar_ = None
         if values.ndim == 2:
@@ -362,7 +347,7 @@ class SOMDisplay:
             if fontsize is None:
                 extent = np.ptp(coords[:, 0]) + 1
                 fontsize = float(np.clip(160.0 / extent, 5.0, 14.0))
-            for (x, y), label in zip(coords, self.unit_labels):
+            for (x, y), label in zip(coords, self.unit_labels, strict=True):
                 if label is None:
                     continue
                 self.texts_.append(ax.text(
@@ -636,7 +621,9 @@ class ComponentPlanesDisplay:
         check_is_fitted(estimator, "codebook_")
         if features is None:
             features = range(estimator.n_features_in_)
-        indices, names = zip(*(_feature_index(estimator, f) for f in features))
+        indices, names = zip(
+            *(_feature_index(estimator, f) for f in features), strict=True
+        )
         display = cls(estimator.codebook_[:, list(indices)],
                       estimator.unit_coordinates_, topology=estimator.topology,
                       feature_names=list(names))

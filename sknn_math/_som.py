@@ -1,38 +1,48 @@
 """Kohonen's self-organizing map as a scikit-learn clusterer and transformer.
 
-The batch epoch is matrix work: best-matching units come from one matrix product
-per chunk of samples, per-unit sums from one sparse one-hot product per chunk, and
-the neighbourhood smoothing from one dense product with the unit-by-unit
-neighbourhood matrix. Only the online algorithm, sequential by definition, loops
-over samples.
+The estimator holds parameters, validation and fitted state; the work is done by
+
+- :mod:`._som_grid`: unit positions, grid distances and neighbours, map shape;
+- :mod:`._som_kernels`: neighbourhood kernels and schedule decays, by name;
+- :mod:`._som_init`: the weighted principal axes and the PCA codebook;
+- :mod:`._som_bmu`: best-matching units, one matrix product per chunk of samples
+  on worker threads, and the quantization and topographic errors;
+- :mod:`._som_rules`: one epoch of the batch rule (chunk statistics, their sum,
+  the update) or of the online rule;
+- :mod:`._som_grouping`: Ward grouping of the units into ``n_clusters``.
 """
 
 import numbers
-import os
-import threading
 import time
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
-from itertools import islice
-from math import sqrt
 
 import numpy as np
-from scipy import sparse
-from scipy.sparse.csgraph import connected_components
-from sklearn import get_config
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
     ClusterMixin,
     TransformerMixin,
 )
-from sklearn.cluster import AgglomerativeClustering
-from sklearn.metrics import pairwise_distances_argmin
 from sklearn.metrics.pairwise import euclidean_distances
-from sklearn.utils import check_random_state, gen_batches
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._parallel import single_threaded_blas
+from ._som_bmu import best_matching_units, bmu_and_errors
+from ._som_grid import (
+    grid_adjacency,
+    grid_periods,
+    pick_map_shape,
+    unit_coordinates,
+    unit_grid_distances,
+)
+from ._som_grouping import group_units
+from ._som_init import pca_codebook, weighted_pca
+from ._som_kernels import (
+    DECAYS,
+    NEIGHBORHOODS,
+    NON_NEGATIVE_NEIGHBORHOODS,
+    schedule_fraction,
+)
+from ._som_rules import batch_epoch, online_epoch
 from ._validation import (
     Interval,
     StrOptions,
@@ -41,495 +51,7 @@ from ._validation import (
     fit_context,
 )
 
-__all__ = ["SelfOrganizingMap", "NEIGHBORHOODS", "DECAYS"]
-
-# Row spacing of a hexagonal grid whose neighbouring units sit at distance 1.
-_HEX_ROW_HEIGHT = sqrt(3.0) / 2.0
-
-# Grid neighbours sit at distance exactly 1; the tolerance absorbs the rounding of
-# the hexagonal coordinates (0.5, sqrt(3)/2).
-_ADJACENCY_TOL = 1e-6
-
-# Rows per chunk are chosen so that the chunk's distance block stays in the CPU
-# cache: larger blocks make the matrix product memory-bound, smaller ones pay the
-# per-call overhead. ``working_memory`` is honoured as an upper bound on top.
-_CACHE_BYTES = 4 * 2**20
-
-
-# --------------------------------------------------------------------------------
-# Neighbourhood kernels h(d; sigma) of the grid distance d between two units.
-# --------------------------------------------------------------------------------
-
-
-def gaussian(dist, sigma):
-    """Gaussian neighbourhood, ``exp(-d² / (2 σ²))``."""
-    # In place on one temporary: the batch rule evaluates it on the whole
-    # (n_units, n_units) matrix every epoch.
-    h = np.square(dist) * (-0.5 / (sigma * sigma))
-    return np.exp(h, out=h) if np.ndim(h) else np.exp(h)
-
-
-def bubble(dist, sigma):
-    """Bubble neighbourhood: 1 within radius ``σ`` of the winner, 0 beyond."""
-    return np.asarray(np.less_equal(dist, sigma), dtype=np.float64)
-
-
-def mexican_hat(dist, sigma):
-    """Mexican hat (Ricker wavelet), ``(1 − d²/σ²) · exp(−d² / (2 σ²))``.
-
-    Negative beyond ``σ``: far units are pushed away from the sample.
-    """
-    r2 = np.square(dist) / (sigma * sigma)
-    return (1.0 - r2) * np.exp(-0.5 * r2)
-
-
-def triangle(dist, sigma):
-    """Triangular (cone) neighbourhood, ``max(0, 1 − d/σ)``."""
-    return np.maximum(1.0 - dist / sigma, 0.0)
-
-
-NEIGHBORHOODS = {
-    "gaussian": gaussian,
-    "bubble": bubble,
-    "mexican_hat": mexican_hat,
-    "triangle": triangle,
-}
-
-# Kernels that are never negative; the batch update divides by Σ_j h(j,k) n_j,
-# which only these keep non-negative.
-_NON_NEGATIVE_NEIGHBORHOODS = {"gaussian", "bubble", "triangle"}
-
-
-# --------------------------------------------------------------------------------
-# Decays: the value of a schedule at fraction ``frac`` in [0, 1] of training.
-# --------------------------------------------------------------------------------
-
-
-def linear_decay(start, end, frac):
-    """Straight line from ``start`` (frac 0) to ``end`` (frac 1)."""
-    return start + (end - start) * frac
-
-
-def exponential_decay(start, end, frac):
-    """Geometric interpolation ``start · (end / start) ** frac``."""
-    return start * np.power(end / start, frac)
-
-
-DECAYS = {
-    "linear": linear_decay,
-    "exponential": exponential_decay,
-}
-
-
-def _schedule_fraction(step, n_steps):
-    # The last step always uses the end value, so that sigma_end is the radius
-    # the map is left with even when training has a single step.
-    if n_steps <= 1:
-        return np.ones_like(np.asarray(step, dtype=np.float64))
-    return np.minimum(np.asarray(step, dtype=np.float64) / (n_steps - 1), 1.0)
-
-
-# --------------------------------------------------------------------------------
-# Grid geometry.
-# --------------------------------------------------------------------------------
-
-
-def _unit_coordinates(n_rows, n_cols, topology):
-    """Positions (x, y) in the plane of the units, indexed row-major."""
-    row, col = np.divmod(np.arange(n_rows * n_cols), n_cols)
-    x = col.astype(np.float64)
-    y = row.astype(np.float64)
-    if topology == "hexagonal":
-        # Odd rows shift right by half a unit; rows are sqrt(3)/2 apart, so each
-        # unit has six neighbours at distance 1.
-        x += 0.5 * (row % 2)
-        y *= _HEX_ROW_HEIGHT
-    return np.column_stack([x, y])
-
-
-def _grid_periods(n_rows, n_cols, topology, periodic):
-    """Translations of the torus, or None for a planar map.
-
-    Returns ``(P_x, P_y, shear)``: the torus identifies a position with its
-    translates by (P_x, 0) and (shear, P_y). A hexagonal map with an odd number
-    of rows needs the half-unit shear: the row after the last is shifted like
-    an odd row, the first row is not, and the twist makes them meet so that
-    every unit keeps six neighbours at distance 1.
-    """
-    if not periodic:
-        return None
-    if topology == "hexagonal":
-        # A single row has no stagger to keep.
-        shear = 0.5 if n_rows % 2 == 1 and n_rows > 1 else 0.0
-        return (float(n_cols), n_rows * _HEX_ROW_HEIGHT, shear)
-    return (float(n_cols), float(n_rows), 0.0)
-
-
-def _grid_distances(a, b, periods):
-    """Euclidean grid distances between positions ``a`` and ``b`` (…, 2).
-
-    Broadcasts: pass ``a[:, None]`` and ``b[None]`` for a full matrix, or two
-    equally long arrays for paired distances. On a torus the distance is the
-    shortest over the translates of ``b``: the nearest row image (shifting x by
-    the shear when it wraps), then the nearest column image.
-    """
-    delta = a - b
-    if periods is None:
-        return np.hypot(delta[..., 0], delta[..., 1])
-    P_x, P_y, shear = periods
-    best = None
-    for k in (-1, 0, 1):
-        dy = delta[..., 1] + k * P_y
-        dx = delta[..., 0] + k * shear
-        dx -= P_x * np.round(dx / P_x)
-        dist = np.hypot(dx, dy)
-        best = dist if best is None else np.minimum(best, dist)
-    return best
-
-
-def _pick_map_shape(n_samples, eigenvalues, topology, n_rows, n_cols):
-    """Map shape from the data: about 5·√n units, sides as the principal axes.
-
-    The side ratio is sqrt(λ1/λ2), the ratio of the spreads along the two leading
-    principal axes (Vesanto's SOM Toolbox rule); rows run along the first axis.
-    """
-    n_units = max(int(round(5.0 * sqrt(n_samples))), 2)
-    lam1 = eigenvalues[0] if eigenvalues.size > 0 else 0.0
-    lam2 = eigenvalues[1] if eigenvalues.size > 1 else 0.0
-    if n_rows is not None:
-        cols = max(1, int(round(n_units / n_rows)))
-        return n_rows, cols
-    if n_cols is not None:
-        rows = max(1, int(round(n_units / n_cols)))
-    elif lam2 <= 0.0 or lam1 <= 0.0:
-        rows, n_cols = n_units, 1
-    else:
-        ratio = sqrt(lam1 / lam2)
-        if topology == "hexagonal":
-            # Rows are sqrt(3)/2 apart: more of them fit in the same height.
-            ratio /= _HEX_ROW_HEIGHT
-        rows = int(min(max(round(sqrt(n_units * ratio)), 1), n_units))
-        n_cols = max(1, int(round(n_units / rows)))
-    return rows, n_cols
-
-
-# --------------------------------------------------------------------------------
-# Linear algebra on the data, always chunked.
-# --------------------------------------------------------------------------------
-
-
-def _chunk_n_rows(n_samples, row_items, itemsize):
-    row_bytes = row_items * itemsize
-    cache_rows = max(_CACHE_BYTES // row_bytes, 1)
-    memory_rows = int(get_config()["working_memory"] * 2**20) // row_bytes
-    return int(max(min(cache_rows, memory_rows, n_samples), 1))
-
-
-def _weighted_pca(X, sample_weight):
-    """Weighted mean, eigenvalues (descending) and eigenvectors (columns).
-
-    The covariance is accumulated over chunks of centred rows in float64, so a
-    large offset in the data costs no precision and no copy of ``X``.
-    """
-    n_samples, n_features = X.shape
-    w = (
-        np.ones(n_samples)
-        if sample_weight is None
-        else sample_weight.astype(np.float64, copy=False)
-    )
-    total = w.sum()
-    rows = _chunk_n_rows(n_samples, 2 * n_features, 8)
-    mean = np.zeros(n_features)
-    for batch in gen_batches(n_samples, rows):
-        mean += w[batch] @ X[batch].astype(np.float64, copy=False)
-    mean /= total
-    cov = np.zeros((n_features, n_features))
-    for batch in gen_batches(n_samples, rows):
-        centred = X[batch].astype(np.float64) - mean
-        cov += (centred * w[batch, None]).T @ centred
-    cov /= total
-    eigenvalues, eigenvectors = np.linalg.eigh(cov)
-    eigenvalues = np.maximum(eigenvalues[::-1], 0.0)
-    eigenvectors = eigenvectors[:, ::-1]
-    # Eigenvectors are defined up to sign; fix it (largest component positive) so
-    # that equal data give equal maps whatever LAPACK returns.
-    largest = np.argmax(np.abs(eigenvectors), axis=0)
-    signs = np.sign(eigenvectors[largest, np.arange(n_features)])
-    signs[signs == 0] = 1.0
-    eigenvectors *= signs
-    return mean, eigenvalues, eigenvectors
-
-
-def _bmu_operands(W, dtype):
-    """Centre and augmented codebook for the best-matching-unit product.
-
-    ‖x − w_k‖² = ‖x‖² − 2 (x·w_k − ‖w_k‖²/2), so the best-matching unit is
-    argmax_k of x·w_k − ‖w_k‖²/2. Appending a column of ones to the samples and
-    the row −‖w_k‖²/2 to Wᵀ turns it into one matrix product and one argmax.
-    Samples and units are first shifted by the codebook's centroid μ (distances
-    do not change): the cross term then keeps float32 precision on data far from
-    the origin.
-    """
-    mu = W.mean(axis=0, dtype=np.float64)
-    W_c = W.astype(np.float64) - mu
-    n_units, n_features = W.shape
-    W_aug = np.empty((n_features + 1, n_units), dtype=dtype)
-    W_aug[:n_features] = W_c.T
-    W_aug[n_features] = -0.5 * np.einsum("ij,ij->i", W_c, W_c)
-    return mu.astype(dtype), W_c.astype(dtype), W_aug
-
-
-def _n_threads():
-    """Worker threads: one per usable core, at most ``OMP_NUM_THREADS``.
-
-    scikit-learn's own parallel loops (KMeans) follow ``OMP_NUM_THREADS``; so do
-    ours, which lets a user pin the whole pipeline to one core.
-    """
-    try:
-        n = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        n = os.cpu_count() or 1
-    limit = os.environ.get("OMP_NUM_THREADS", "")
-    if limit.isdigit() and int(limit) > 0:
-        n = min(n, int(limit))
-    return n
-
-
-# (pid, n_workers, executor); a forked child must not reuse its parent's threads.
-_POOL = None
-
-
-def _worker_pool(n_workers):
-    """A thread pool kept between calls: starting threads costs milliseconds."""
-    global _POOL
-    if _POOL is None or _POOL[0] != os.getpid() or _POOL[1] < n_workers:
-        _POOL = (os.getpid(), n_workers, ThreadPoolExecutor(n_workers))
-    return _POOL[2]
-
-
-def _chunk_pass(X, operands, per_chunk, *, second=False):
-    """Yield ``per_chunk(batch, X_aug, bmu, bmu2, G)`` for every chunk, in order.
-
-    ``X_aug`` is the chunk centred on μ with a trailing column of ones and
-    ``G[i, k] = x_i·w_k − ‖w_k‖²/2`` (centred); both live in the worker thread's
-    buffers, so ``per_chunk`` must not return views of them. ``bmu2`` (with
-    ``second=True``) is the second-best unit.
-
-    Chunks go to one thread per core as threads come free, so a core taken by
-    another process slows one worker, not the whole pass. Results come back in
-    chunk order: folding them gives the same bits whatever the timing and the
-    number of threads.
-    """
-    n_samples, n_features = X.shape
-    mu, _, W_aug = operands
-    n_units = W_aug.shape[1]
-    dtype = X.dtype
-    rows = _chunk_n_rows(n_samples, n_units + n_features + 1, dtype.itemsize)
-    batches = list(gen_batches(n_samples, rows))
-    n_workers = min(_n_threads(), len(batches))
-    local = threading.local()
-
-    def work(batch):
-        if not hasattr(local, "X_buf"):
-            local.X_buf = np.empty((rows, n_features + 1), dtype=dtype)
-            local.X_buf[:, n_features] = 1.0
-            local.G_buf = np.empty((rows, n_units), dtype=dtype)
-        m = batch.stop - batch.start
-        X_aug = local.X_buf[:m]
-        np.subtract(X[batch], mu, out=X_aug[:, :n_features])
-        G = np.matmul(X_aug, W_aug, out=local.G_buf[:m])
-        bmu = G.argmax(axis=1)
-        bmu2 = None
-        if second:
-            rows_m = np.arange(m)
-            best = G[rows_m, bmu]
-            G[rows_m, bmu] = -np.inf
-            bmu2 = G.argmax(axis=1)
-            G[rows_m, bmu] = best
-        return per_chunk(batch, X_aug, bmu, bmu2, G)
-
-    if n_workers <= 1:
-        for batch in batches:
-            yield work(batch)
-        return
-    pool = _worker_pool(n_workers)
-    todo = iter(batches)
-    with single_threaded_blas():
-        # A short queue ahead of the consumer keeps every worker busy without
-        # piling up results.
-        pending = deque(pool.submit(work, b) for b in islice(todo, 2 * n_workers))
-        while pending:
-            result = pending.popleft().result()
-            batch = next(todo, None)
-            if batch is not None:
-                pending.append(pool.submit(work, batch))
-            yield result
-
-
-def _best_matching_units(X, W):
-    bmu = np.empty(X.shape[0], dtype=np.intp)
-
-    def per_chunk(batch, X_aug, b, b2, G):
-        bmu[batch] = b  # chunks are disjoint slices
-
-    for _ in _chunk_pass(X, _bmu_operands(W, X.dtype), per_chunk):
-        pass
-    return bmu
-
-
-def _batch_sums(X, sample_weight, W, *, with_error=False):
-    """Per-unit weighted sums ``S_j`` and counts ``n_j`` of the centred samples.
-
-    Returns ``(mu, S_aug, error_sum)``: ``S_aug[:, :-1]`` holds Σ s_i (x_i − μ) over
-    the samples whose best-matching unit is j, ``S_aug[:, -1]`` holds Σ s_i, both
-    float64. The sums are one sparse one-hot product per chunk, Mᵀ X_aug with
-    M[i, j] = s_i [bmu(i) = j]; the ones column of X_aug yields the counts.
-    """
-    n_units = W.shape[0]
-    n_features = X.shape[1]
-    dtype = X.dtype
-    operands = _bmu_operands(W, dtype)
-
-    def per_chunk(batch, X_aug, bmu, _, G):
-        m = bmu.shape[0]
-        s = (
-            np.ones(m, dtype=dtype)
-            if sample_weight is None
-            else sample_weight[batch].astype(dtype, copy=False)
-        )
-        # Mᵀ stored as CSC: column i holds the single entry s_i at row bmu(i).
-        M_T = sparse.csc_array((s, bmu, np.arange(m + 1)), shape=(n_units, m))
-        S_chunk = M_T @ X_aug
-        error = 0.0
-        if with_error:
-            # ‖x − w_c‖² = ‖x‖² − 2 G[i, c] on the centred data.
-            x_sq = np.einsum("ij,ij->i", X_aug[:, :n_features], X_aug[:, :n_features])
-            d_sq = np.maximum(x_sq - 2.0 * G[np.arange(m), bmu], 0.0)
-            error = float(s @ np.sqrt(d_sq))
-        return S_chunk, error
-
-    S_aug = np.zeros((n_units, n_features + 1))
-    error_sum = 0.0
-    for S_chunk, error in _chunk_pass(X, operands, per_chunk):
-        # Summed in dtype within a chunk, in float64 across chunks: float32
-        # rounding stays bounded by the chunk size, not the data size.
-        S_aug += S_chunk
-        error_sum += error
-    return operands[0].astype(np.float64), S_aug, error_sum
-
-
-def _batch_update(W, S_aug, mu, H, previous_mass=None):
-    """New codebook from the per-unit sums and the neighbourhood matrix ``H``.
-
-    .. math:: w_k = μ + Σ_j h(j,k) S_j / Σ_j h(j,k) n_j
-
-    One product H @ [S | n] gives numerators and denominators together. With
-    ``previous_mass`` A_k (partial_fit at a fixed radius), the old prototype
-    counts as A_k samples: w_k = μ + (A_k (w_k − μ) + num_k) / (A_k + den_k).
-    Units whose denominator is zero (no hit within a bubble) keep their weights.
-    """
-    num_den = H @ S_aug
-    numerator = num_den[:, :-1]
-    denominator = num_den[:, -1].copy()
-    W_c = W.astype(np.float64) - mu
-    if previous_mass is not None:
-        numerator = numerator + previous_mass[:, None] * W_c
-        denominator += previous_mass
-    has_mass = denominator > 0
-    W_new = np.divide(
-        numerator, denominator[:, None], out=W_c.copy(), where=has_mass[:, None]
-    )
-    W_new += mu
-    return W_new.astype(W.dtype), denominator
-
-
-def _online_epoch(
-    X, sample_weight, W, grid_dist, order, sigmas, etas, kernel, *, with_error=False
-):
-    """One pass of Kohonen's online rule over ``X[order]``, updating ``W`` in place.
-
-    .. math:: w_k ← w_k + η(t) h(c, k; σ(t)) (x − w_k)
-
-    A sample of weight s counts as s consecutive presentations:
-    (1 − a)^s is what is left of w_k − x after s steps of size a = η h.
-    """
-    dtype = W.dtype
-    error_sum = 0.0
-    diff = np.empty_like(W)
-    d_sq = np.empty(W.shape[0], dtype=dtype)
-    # Python scalars and lists: this loop is sequential by definition, so its
-    # per-step overhead is what there is to save.
-    sigmas = np.asarray(sigmas, dtype=np.float64).tolist()
-    etas = np.asarray(etas, dtype=np.float64).tolist()
-    weights = None if sample_weight is None else sample_weight.tolist()
-    for step, i in enumerate(np.asarray(order).tolist()):
-        np.subtract(X[i], W, out=diff)
-        np.einsum("ij,ij->i", diff, diff, out=d_sq)
-        c = d_sq.argmin()
-        if with_error:
-            weight = 1.0 if weights is None else weights[i]
-            error_sum += weight * sqrt(max(float(d_sq[c]), 0.0))
-        a = kernel(grid_dist[c], sigmas[step])
-        a *= etas[step]
-        if weights is not None:
-            a = 1.0 - np.power(1.0 - a, weights[i])
-        diff *= a.astype(dtype, copy=False)[:, None]
-        W += diff
-    return error_sum
-
-
-def _group_units(W, hits, coords, periods, n_clusters):
-    """Two-level clustering: Ward on the prototypes of the units that won samples.
-
-    Ward merges are constrained to grid neighbours. Units that won nothing are
-    contracted away first: two winning units are linked when the grid joins them
-    directly or through a run of non-winning units, so the link graph stays
-    connected. Every other unit joins the group of its nearest winning prototype.
-    Returns the group of every unit, numbered in order of first appearance.
-    """
-    n_units = W.shape[0]
-    won = np.flatnonzero(hits > 0)
-    if n_clusters > won.size:
-        raise ValueError(
-            f"n_clusters={n_clusters} but only {won.size} map units won training "
-            "samples; use fewer clusters or a larger map (n_rows, n_cols)."
-        )
-    W64 = W.astype(np.float64)
-    if n_clusters == 1:
-        won_labels = np.zeros(won.size, dtype=np.intp)
-    else:
-        adjacent = (
-            _grid_distances(coords[:, None], coords[None], periods)
-            <= 1.0 + _ADJACENCY_TOL
-        )
-        np.fill_diagonal(adjacent, False)
-        lost = np.flatnonzero(hits <= 0)
-        link = adjacent[np.ix_(won, won)].astype(np.int64)
-        if lost.size:
-            n_comp, comp = connected_components(
-                sparse.csr_array(adjacent[np.ix_(lost, lost)]), directed=False
-            )
-            one_hot = np.zeros((lost.size, n_comp), dtype=np.int64)
-            one_hot[np.arange(lost.size), comp] = 1
-            touches = adjacent[np.ix_(won, lost)].astype(np.int64) @ one_hot
-            link = link + touches @ touches.T
-        np.fill_diagonal(link, 0)
-        link = sparse.csr_array((link > 0).astype(np.float64))
-        won_labels = AgglomerativeClustering(
-            n_clusters=n_clusters, linkage="ward", connectivity=link
-        ).fit_predict(W64[won])
-    # Renumber by first appearance along the map, so labels do not depend on the
-    # order in which the tree was cut.
-    _, first = np.unique(won_labels, return_index=True)
-    rank = np.empty(first.size, dtype=np.intp)
-    rank[np.argsort(first)] = np.arange(first.size)
-    unit_labels = np.empty(n_units, dtype=np.intp)
-    unit_labels[won] = rank[won_labels]
-    lost = np.flatnonzero(hits <= 0)
-    if lost.size:
-        nearest = won[pairwise_distances_argmin(W64[lost], W64[won])]
-        unit_labels[lost] = unit_labels[nearest]
-    return unit_labels
+__all__ = ["SelfOrganizingMap"]
 
 
 class SelfOrganizingMap(
@@ -878,19 +400,19 @@ class SelfOrganizingMap(
 
         n_samples = X.shape[0]
         W = self.codebook_
-        grid_dist = self._unit_grid_distances()
+        grid_dist = self._grid_distances()
         decay = DECAYS[self.decay]
         T = self.max_iter
         for epoch in range(T):
             tic = time.perf_counter()
             if self.algorithm == "batch":
                 sigma = decay(
-                    self.sigma_start_, self.sigma_end, _schedule_fraction(epoch, T)
+                    self.sigma_start_, self.sigma_end, schedule_fraction(epoch, T)
                 )
                 eta = None
             else:
                 # The online schedules advance per sample, over all T · n steps.
-                fracs = _schedule_fraction(
+                fracs = schedule_fraction(
                     epoch * n_samples + np.arange(n_samples), T * n_samples
                 )
                 sigma = decay(self.sigma_start_, self.sigma_end, fracs)
@@ -960,7 +482,7 @@ class SelfOrganizingMap(
 
         n_samples = X.shape[0]
         decay = DECAYS[self.decay]
-        frac = _schedule_fraction(self.n_iter_, self.max_iter)
+        frac = schedule_fraction(self.n_iter_, self.max_iter)
         sigma = float(decay(self.sigma_start_, self.sigma_end, frac))
         tic = time.perf_counter()
         if self.algorithm == "batch":
@@ -978,7 +500,7 @@ class SelfOrganizingMap(
             X,
             sample_weight,
             self.codebook_,
-            self._unit_grid_distances(),
+            self._grid_distances(),
             sigma,
             eta,
             self._rng,
@@ -1013,15 +535,15 @@ class SelfOrganizingMap(
         with_error = self.verbose > 0
         if self.algorithm == "batch":
             H = kernel(grid_dist, float(sigma))
-            mu, S_aug, error_sum = _batch_sums(
-                X, sample_weight, W, with_error=with_error
+            W, mass, error_sum = batch_epoch(
+                X, sample_weight, W, H, previous_mass=previous_mass,
+                with_error=with_error,
             )
-            W, mass = _batch_update(W, S_aug, mu, H, previous_mass=previous_mass)
         else:
             n_samples = X.shape[0]
             W, mass = W.copy(), None
             order = rng.permutation(n_samples) if self.shuffle else range(n_samples)
-            error_sum = _online_epoch(
+            error_sum = online_epoch(
                 X,
                 sample_weight,
                 W,
@@ -1040,7 +562,7 @@ class SelfOrganizingMap(
     def _check_algorithm(self):
         if (
             self.algorithm == "batch"
-            and self.neighborhood not in _NON_NEGATIVE_NEIGHBORHOODS
+            and self.neighborhood not in NON_NEGATIVE_NEIGHBORHOODS
         ):
             raise ValueError(
                 f"neighborhood={self.neighborhood!r} takes negative values, which the "
@@ -1067,20 +589,20 @@ class SelfOrganizingMap(
             )
         pca = None
         if needs_pca or self.n_rows is None or self.n_cols is None:
-            pca = _weighted_pca(X, sample_weight)
+            pca = weighted_pca(X, sample_weight)
         if self.n_rows is None or self.n_cols is None:
             # A weight counts as that many copies of its sample (scikit-learn's
             # convention), so the map is sized from the weight sum: weights scaled
             # to sum to 1 ask for the map of one sample. Set n_rows/n_cols then.
             n_eff = n_samples if sample_weight is None else float(sample_weight.sum())
-            n_rows, n_cols = _pick_map_shape(
+            n_rows, n_cols = pick_map_shape(
                 n_eff, pca[1], self.topology, self.n_rows, self.n_cols
             )
         else:
             n_rows, n_cols = self.n_rows, self.n_cols
         self.n_rows_, self.n_cols_ = int(n_rows), int(n_cols)
         n_units = self.n_rows_ * self.n_cols_
-        self.unit_coordinates_ = _unit_coordinates(n_rows, n_cols, self.topology)
+        self.unit_coordinates_ = unit_coordinates(n_rows, n_cols, self.topology)
         default_sigma = max(max(n_rows, n_cols) / 2.0, self.sigma_end)
         self.sigma_start_ = float(
             default_sigma if self.sigma_start is None else self.sigma_start
@@ -1095,7 +617,9 @@ class SelfOrganizingMap(
                 )
             check_finite_result(W, "init", "Pass finite initial prototypes.")
         elif self.init == "pca":
-            W = self._pca_codebook(pca, n_samples, n_features)
+            W = pca_codebook(
+                pca, self.unit_coordinates_, n_samples, n_features, (n_rows, n_cols)
+            )
         else:
             live = (
                 np.arange(n_samples)
@@ -1111,37 +635,11 @@ class SelfOrganizingMap(
                 W = low + (high - low) * rng.uniform(size=(n_units, n_features))
         self.codebook_ = np.ascontiguousarray(W, dtype=X.dtype)
 
-    def _pca_codebook(self, pca, n_samples, n_features):
-        mean, eigenvalues, eigenvectors = pca
-        coords = self.unit_coordinates_ - self.unit_coordinates_.mean(axis=0)
-        extent = np.abs(coords).max(axis=0)
-        # The longer grid axis follows the first principal axis; rows win ties,
-        # matching the shape rule that puts the first axis along the rows.
-        axes = [a for a in (1, 0) if extent[a] > 0]
-        axes.sort(key=lambda a: -extent[a])
-        tol = eigenvalues[0] * max(n_samples, n_features) * np.finfo(np.float64).eps
-        rank = int(np.sum(eigenvalues > tol)) if eigenvalues[0] > 0 else 0
-        if rank < len(axes):
-            raise ValueError(
-                f"init='pca' spreads a {self.n_rows_}×{self.n_cols_} map over "
-                f"{len(axes)} principal axes, but X (n_samples={n_samples}, "
-                f"n_features={n_features}) varies along only {rank}. Use "
-                "init='random' or init='sample', or a map with fewer dimensions "
-                "(n_rows=1 for a line)."
-            )
-        W = np.tile(mean, (coords.shape[0], 1))
-        for pc, axis in enumerate(axes):
-            # Span ±√3 standard deviations: exactly the extent of uniform data.
-            spread = sqrt(3.0 * eigenvalues[pc])
-            W += np.outer(coords[:, axis] / extent[axis] * spread, eigenvectors[:, pc])
-        return W
-
-    def _unit_grid_distances(self):
-        coords = self.unit_coordinates_
-        return _grid_distances(coords[:, None], coords[None], self._periods())
-
     def _periods(self):
-        return _grid_periods(self.n_rows_, self.n_cols_, self.topology, self.periodic)
+        return grid_periods(self.n_rows_, self.n_cols_, self.topology, self.periodic)
+
+    def _grid_distances(self):
+        return unit_grid_distances(self.unit_coordinates_, self._periods())
 
     def _print_epoch(
         self, epoch, n_epochs, sigma, eta, error_sum, sample_weight, n_samples, elapsed
@@ -1172,7 +670,7 @@ class SelfOrganizingMap(
             self.unit_labels_ = np.arange(self.codebook_.shape[0])
             self.cluster_centers_ = self.codebook_
         else:
-            self.unit_labels_ = _group_units(
+            self.unit_labels_ = group_units(
                 self.codebook_,
                 self.hits_,
                 self.unit_coordinates_,
@@ -1190,33 +688,9 @@ class SelfOrganizingMap(
 
     def _bmu_and_errors(self, X, sample_weight):
         """Best-matching units, Σ s·‖x − w_c‖ and Σ s·[c, c₂ not adjacent]."""
-        W = self.codebook_
-        n_features = X.shape[1]
-        coords = self.unit_coordinates_
-        periods = self._periods()
-        operands = _bmu_operands(W, X.dtype)
-        W_c = operands[1]
-        bmu = np.empty(X.shape[0], dtype=np.intp)
-
-        def per_chunk(batch, X_aug, b1, b2, G):
-            bmu[batch] = b1
-            # The exact difference, not ‖x‖² − 2G, so that the reported error is
-            # accurate to the last bit of the dtype.
-            diff = X_aug[:, :n_features] - W_c[b1]
-            dist = np.sqrt(np.einsum("ij,ij->i", diff, diff, dtype=np.float64))
-            wrong = (
-                _grid_distances(coords[b1], coords[b2], periods) > 1.0 + _ADJACENCY_TOL
-            )
-            if sample_weight is None:
-                return float(dist.sum()), float(wrong.sum())
-            s = sample_weight[batch].astype(np.float64, copy=False)
-            return float(s @ dist), float(s @ wrong)
-
-        error_sum = wrong_sum = 0.0
-        for error, wrong in _chunk_pass(X, operands, per_chunk, second=True):
-            error_sum += error
-            wrong_sum += wrong
-        return bmu, error_sum, wrong_sum
+        return bmu_and_errors(
+            X, sample_weight, self.codebook_, self.unit_coordinates_, self._periods()
+        )
 
     # ---------------------------------------------------------------- inference
 
@@ -1240,7 +714,7 @@ class SelfOrganizingMap(
             ``bmu % n_cols_``).
         """
         X = self._validate_for_inference(X)
-        return _best_matching_units(X, self.codebook_.astype(X.dtype, copy=False))
+        return best_matching_units(X, self.codebook_.astype(X.dtype, copy=False))
 
     def predict(self, X):
         """Label of every sample: its best-matching unit, or that unit's group.
@@ -1314,7 +788,7 @@ class SelfOrganizingMap(
             return self.hits_.reshape(self.n_rows_, self.n_cols_)
         X = self._validate_for_inference(X)
         sample_weight = check_sample_weight(sample_weight, X, np.float64)
-        bmu = _best_matching_units(X, self.codebook_.astype(X.dtype, copy=False))
+        bmu = best_matching_units(X, self.codebook_.astype(X.dtype, copy=False))
         hits = np.bincount(
             bmu, weights=sample_weight, minlength=self.codebook_.shape[0]
         )
@@ -1403,9 +877,7 @@ class SelfOrganizingMap(
             its grid neighbours (0 for a map with one unit).
         """
         check_is_fitted(self)
-        adjacent = self._unit_grid_distances() <= 1.0 + _ADJACENCY_TOL
-        np.fill_diagonal(adjacent, False)
-        a, b = np.nonzero(adjacent)
+        a, b = np.nonzero(grid_adjacency(self.unit_coordinates_, self._periods()))
         W = self.codebook_.astype(np.float64)
         edge = np.linalg.norm(W[a] - W[b], axis=1)
         n_units = W.shape[0]

@@ -1,0 +1,174 @@
+"""Best-matching units: one matrix product per chunk of samples.
+
+Everything the SOM computes on the data goes through here: the batch epoch's
+statistics, predictions and the quantization and topographic errors. A pass
+over the data cuts it into chunks of rows (:func:`map_chunks`), whose
+distance blocks stay in the CPU cache and within ``working_memory``, and
+shares them among worker threads; its results come back in chunk order, so the
+same data give the same bits whatever the number of threads. Thread and chunk
+policy live in :mod:`sknn_math._parallel`.
+"""
+
+import threading
+from typing import NamedTuple
+
+import numpy as np
+from sklearn.utils import gen_batches
+
+from ._parallel import chunk_n_rows, map_in_order
+from ._som_grid import grid_distances, is_adjacent
+
+__all__ = [
+    "BMUOperands",
+    "best_matching_units",
+    "bmu_and_errors",
+    "bmu_operands",
+    "chunk_products",
+    "map_chunks",
+]
+
+
+class BMUOperands(NamedTuple):
+    """The codebook, shaped for the best-matching-unit product.
+
+    Attributes
+    ----------
+    mu : ndarray of shape (n_features,)
+        Centroid μ of the codebook.
+    W_c : ndarray of shape (n_units, n_features)
+        Centred codebook, ``w_k − μ``.
+    W_aug : ndarray of shape (n_features + 1, n_units)
+        ``W_cᵀ`` with the row ``−‖w_k − μ‖²/2`` appended.
+    """
+
+    mu: np.ndarray
+    W_c: np.ndarray
+    W_aug: np.ndarray
+
+
+def bmu_operands(W, dtype):
+    """Centre and augmented codebook for the best-matching-unit product.
+
+    ‖x − w_k‖² = ‖x‖² − 2 (x·w_k − ‖w_k‖²/2), so the best-matching unit is
+    argmax_k of x·w_k − ‖w_k‖²/2. Appending a column of ones to the samples and
+    the row −‖w_k‖²/2 to Wᵀ turns it into one matrix product and one argmax.
+    Samples and units are first shifted by the codebook's centroid μ (distances
+    do not change): the cross term then keeps float32 precision on data far from
+    the origin.
+    """
+    mu = W.mean(axis=0, dtype=np.float64)
+    W_c = W.astype(np.float64) - mu
+    n_units, n_features = W.shape
+    W_aug = np.empty((n_features + 1, n_units), dtype=dtype)
+    W_aug[:n_features] = W_c.T
+    W_aug[n_features] = -0.5 * np.einsum("ij,ij->i", W_c, W_c)
+    return BMUOperands(mu.astype(dtype), W_c.astype(dtype), W_aug)
+
+
+class _ChunkBuffers:
+    """One worker thread's scratch for the largest chunk: ``X_aug`` and ``G``."""
+
+    def __init__(self, rows, n_features, n_units, dtype):
+        self.X_aug = np.empty((rows, n_features + 1), dtype=dtype)
+        self.X_aug[:, n_features] = 1.0
+        self.G = np.empty((rows, n_units), dtype=dtype)
+
+
+def chunk_products(X_chunk, operands, buffers=None):
+    """``X_aug`` and ``G`` of one chunk of rows; the best unit is ``G.argmax(1)``.
+
+    ``X_aug`` is the chunk centred on μ with a trailing column of ones and
+    ``G[i, k] = x_i·w_k − ‖w_k‖²/2`` (centred), so that
+    ``‖x_i − w_k‖² = ‖x_i‖² − 2 G[i, k]``. Without ``buffers`` both are new
+    arrays; with them they are views of the thread's scratch, which the caller
+    must not return.
+    """
+    m, n_features = X_chunk.shape
+    W_aug = operands.W_aug
+    if buffers is None:
+        buffers = _ChunkBuffers(m, n_features, W_aug.shape[1], W_aug.dtype)
+    X_aug = buffers.X_aug[:m]
+    np.subtract(X_chunk, operands.mu, out=X_aug[:, :n_features])
+    G = np.matmul(X_aug, W_aug, out=buffers.G[:m])
+    return X_aug, G
+
+
+def map_chunks(X, operands, work):
+    """Yield ``work(batch, buffers)`` for every chunk ``X[batch]``, in chunk order.
+
+    Chunks hold as many rows as keep their (rows, n_units) distance block in the
+    CPU cache (and within ``working_memory``); they run on one worker thread per
+    core (:func:`~sknn_math._parallel.map_in_order`), each with its own
+    ``buffers`` for :func:`chunk_products`.
+    """
+    n_samples, n_features = X.shape
+    n_units = operands.W_aug.shape[1]
+    dtype = X.dtype
+    rows = chunk_n_rows(
+        (n_units + n_features + 1) * dtype.itemsize, n_samples, fit_in_cache=True
+    )
+    local = threading.local()
+
+    def run(batch):
+        buffers = getattr(local, "buffers", None)
+        if buffers is None:
+            buffers = local.buffers = _ChunkBuffers(rows, n_features, n_units, dtype)
+        return work(batch, buffers)
+
+    return map_in_order(run, gen_batches(n_samples, rows))
+
+
+def _second_best(G, bmu):
+    """argmax of every row of ``G`` but its best entry ``bmu`` (G is restored)."""
+    rows = np.arange(G.shape[0])
+    best = G[rows, bmu]
+    G[rows, bmu] = -np.inf
+    bmu2 = G.argmax(axis=1)
+    G[rows, bmu] = best
+    return bmu2
+
+
+def best_matching_units(X, W):
+    """Index of the best-matching unit of every row of ``X``, shape (n_samples,)."""
+    operands = bmu_operands(W, X.dtype)
+
+    def work(batch, buffers):
+        _, G = chunk_products(X[batch], operands, buffers)
+        return batch, G.argmax(axis=1)
+
+    bmu = np.empty(X.shape[0], dtype=np.intp)
+    for batch, bmu_chunk in map_chunks(X, operands, work):
+        bmu[batch] = bmu_chunk
+    return bmu
+
+
+def bmu_and_errors(X, sample_weight, W, coords, periods):
+    """Best-matching units, Σ s·‖x − w_c‖ and Σ s·[c, c₂ not adjacent].
+
+    ``c₂`` is the second-best unit; ``coords`` and ``periods`` place the units
+    on the grid (:mod:`sknn_math._som_grid`).
+    """
+    n_features = X.shape[1]
+    operands = bmu_operands(W, X.dtype)
+
+    def work(batch, buffers):
+        X_aug, G = chunk_products(X[batch], operands, buffers)
+        bmu = G.argmax(axis=1)
+        bmu2 = _second_best(G, bmu)
+        # The exact difference, not ‖x‖² − 2G, so that the reported error is
+        # accurate to the last bit of the dtype.
+        diff = X_aug[:, :n_features] - operands.W_c[bmu]
+        dist = np.sqrt(np.einsum("ij,ij->i", diff, diff, dtype=np.float64))
+        wrong = ~is_adjacent(grid_distances(coords[bmu], coords[bmu2], periods))
+        if sample_weight is None:
+            return batch, bmu, float(dist.sum()), float(wrong.sum())
+        s = sample_weight[batch].astype(np.float64, copy=False)
+        return batch, bmu, float(s @ dist), float(s @ wrong)
+
+    bmu = np.empty(X.shape[0], dtype=np.intp)
+    error_sum = wrong_sum = 0.0
+    for batch, bmu_chunk, error, wrong in map_chunks(X, operands, work):
+        bmu[batch] = bmu_chunk
+        error_sum += error
+        wrong_sum += wrong
+    return bmu, error_sum, wrong_sum

@@ -1,0 +1,83 @@
+"""Initial codebook of a self-organizing map: the data's principal plane.
+
+The weighted principal axes give ``init='pca'`` its codebook and the map-shape
+rule (:func:`sknn_math._som_grid.pick_map_shape`) its side ratio.
+"""
+
+from math import sqrt
+
+import numpy as np
+from sklearn.utils import gen_batches
+
+from ._parallel import chunk_n_rows
+
+__all__ = ["pca_codebook", "weighted_pca"]
+
+
+def weighted_pca(X, sample_weight):
+    """Weighted mean, eigenvalues (descending) and eigenvectors (columns).
+
+    The covariance is accumulated over chunks of centred rows in float64, so a
+    large offset in the data costs no precision and no copy of ``X``.
+    """
+    n_samples, n_features = X.shape
+    w = (
+        np.ones(n_samples)
+        if sample_weight is None
+        else sample_weight.astype(np.float64, copy=False)
+    )
+    total = w.sum()
+    # A float64 copy and its weighted twin per row.
+    rows = chunk_n_rows(2 * n_features * 8, n_samples, fit_in_cache=True)
+    mean = np.zeros(n_features)
+    for batch in gen_batches(n_samples, rows):
+        mean += w[batch] @ X[batch].astype(np.float64, copy=False)
+    mean /= total
+    cov = np.zeros((n_features, n_features))
+    for batch in gen_batches(n_samples, rows):
+        centred = X[batch].astype(np.float64) - mean
+        cov += (centred * w[batch, None]).T @ centred
+    cov /= total
+    eigenvalues, eigenvectors = np.linalg.eigh(cov)
+    eigenvalues = np.maximum(eigenvalues[::-1], 0.0)
+    eigenvectors = eigenvectors[:, ::-1]
+    # Eigenvectors are defined up to sign; fix it (largest component positive) so
+    # that equal data give equal maps whatever LAPACK returns.
+    largest = np.argmax(np.abs(eigenvectors), axis=0)
+    signs = np.sign(eigenvectors[largest, np.arange(n_features)])
+    signs[signs == 0] = 1.0
+    eigenvectors *= signs
+    return mean, eigenvalues, eigenvectors
+
+
+def pca_codebook(pca, coords, n_samples, n_features, map_shape):
+    """Prototypes spread evenly over the plane of the leading principal axes.
+
+    ``pca`` is :func:`weighted_pca`'s result, ``coords`` the units' grid
+    positions, ``map_shape`` (n_rows, n_cols) names the map in the error raised
+    when the data have fewer directions of variance than the map dimensions.
+    """
+    mean, eigenvalues, eigenvectors = pca
+    coords = coords - coords.mean(axis=0)
+    extent = np.abs(coords).max(axis=0)
+    # The longer grid axis follows the first principal axis; rows win ties,
+    # matching the shape rule that puts the first axis along the rows.
+    axes = [a for a in (1, 0) if extent[a] > 0]
+    axes.sort(key=lambda a: -extent[a])
+    tol = eigenvalues[0] * max(n_samples, n_features) * np.finfo(np.float64).eps
+    rank = int(np.sum(eigenvalues > tol)) if eigenvalues[0] > 0 else 0
+    if rank < len(axes):
+        n_rows, n_cols = map_shape
+        raise ValueError(
+            f"init='pca' spreads a {n_rows}×{n_cols} map over "
+            f"{len(axes)} principal axes, but X (n_samples={n_samples}, "
+            f"n_features={n_features}) varies along only {rank}. Use "
+            "init='random' or init='sample', or a map with fewer dimensions "
+            "(n_rows=1 for a line)."
+        )
+    W = np.tile(mean, (coords.shape[0], 1))
+    for pc, axis in enumerate(axes):
+        # Span ±√3 standard deviations: exactly the extent of uniform data.
+        spread = sqrt(3.0 * eigenvalues[pc])
+        W += np.outer(coords[:, axis] / extent[axis] * spread, eigenvectors[:, pc])
+    return W
