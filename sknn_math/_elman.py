@@ -23,46 +23,30 @@ over the stacked (T·n) rows. The states live in a time-major (T, n, H) buffer s
 that every per-step slice is contiguous.
 """
 
+from dataclasses import dataclass
 from numbers import Integral
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._activations import ACTIVATIONS
-from ._parallel import single_threaded_blas
-from ._training import BaseNetwork, ClassifierTask, RegressorTask, is_stochastic
-from ._validation import Interval, StrOptions, fit_context, reject_non_numeric
+from ._activations import ACTIVATIONS, DERIVATIVES
+from ._tasks import ClassifierTask, RegressorTask
+from ._training import BaseNetwork
+from ._validation import Interval, StrOptions, reject_non_numeric
 
 
-# σ'(z) written in terms of the state h = σ(z) that the forward pass keeps, for a
-# whole block of steps at once (one vectorised pass instead of one per step).
-def _tanh_derivative(H, out):
-    """tanh'(z) = 1 − h²."""
-    np.multiply(H, H, out=out)
-    np.subtract(1, out, out=out)
-    return out
+@dataclass
+class _ElmanWorkspace:
+    """One batch shape's time-major buffers: the forward pass fills them, BPTT
+    reads them. Every per-step slice ``[t]`` is a contiguous (n, ·) block."""
 
-
-def _logistic_derivative(H, out):
-    """σ'(z) = h (1 − h)."""
-    np.subtract(1, H, out=out)
-    out *= H
-    return out
-
-
-def _relu_derivative(H, out):
-    """relu'(z) = 1 where h > 0, else 0 (0 at z = 0, as PyTorch)."""
-    np.greater(H, 0, out=out)
-    return out
-
-
-STATE_DERIVATIVES = {
-    "tanh": _tanh_derivative,
-    "logistic": _logistic_derivative,
-    "relu": _relu_derivative,
-}
+    n_rows: int
+    inputs: np.ndarray  # x_1 … x_T, (T, n, d)
+    states: np.ndarray  # h_1 … h_T, (T, n, H)
+    step: np.ndarray  # h_{t-1} W_hh forwards, ∂ℓ/∂h_t backwards, (n, H)
+    output: np.ndarray  # z = h_T W_hy + b_y, (n, n_outputs)
+    deltas: np.ndarray  # δ_1 … δ_T, (T, n, H); None when not training
 
 
 def _orthogonal(n, rng):
@@ -230,16 +214,6 @@ class _BaseElman(BaseNetwork):
         return super()._validate_X(X)
 
     # ------------------------------------------------------------------
-    # Training and prediction run with a single-threaded BLAS
-    def _fit(self, X, y, sample_weight=None, **kwargs):
-        with single_threaded_blas():
-            return super()._fit(X, y, sample_weight, **kwargs)
-
-    def _predict_output(self, X):
-        with single_threaded_blas():
-            return super()._predict_output(X)
-
-    # ------------------------------------------------------------------
     # Parameters
     def _n_layers(self):
         return 3  # input, recurrent hidden layer, output
@@ -275,33 +249,30 @@ class _BaseElman(BaseNetwork):
 
     # ------------------------------------------------------------------
     # Forward pass and BPTT
-    @staticmethod
-    def _buffers(cache, n, T, d, H, n_outputs, dtype):
-        """Time-major arrays for a batch of n sequences, reused across batches."""
-        key = ("elman", n, T, dtype)
-        buffers = None if cache is None else cache.get(key)
-        if buffers is None:
-            buffers = {
-                "X": np.empty((T, n, d), dtype=dtype),  # x_t, time-major
-                "H": np.empty((T, n, H), dtype=dtype),  # h_1 … h_T
-                "hW": np.empty((n, H), dtype=dtype),
-                "Z": np.empty((n, n_outputs), dtype=dtype),
-            }
-            if cache is not None:
-                buffers["D"] = np.empty((T, n, H), dtype=dtype)  # δ_1 … δ_T
-                cache[key] = buffers
-        if cache is not None:
-            cache["elman"] = buffers
-        return buffers
+    def _product_multiply_adds(self, n_rows):
+        # the recurrent product h_{t-1} W_hh, repeated every step
+        return n_rows * self.hidden_size**2
 
-    def _forward_pass(self, X, coefs, intercepts, cache):
+    def _make_workspace(self, n_rows, n_columns, dtype, *, training=True):
+        (d, H), n_outputs = self.coefs_[0].shape, self.coefs_[2].shape[1]
+        T = n_columns // d
+        return _ElmanWorkspace(
+            n_rows=n_rows,
+            inputs=np.empty((T, n_rows, d), dtype=dtype),
+            states=np.empty((T, n_rows, H), dtype=dtype),
+            step=np.empty((n_rows, H), dtype=dtype),
+            output=np.empty((n_rows, n_outputs), dtype=dtype),
+            deltas=np.empty((T, n_rows, H), dtype=dtype) if training else None,
+        )
+
+    # ------------------------------------------------------------------
+    # Forward pass and BPTT
+    def _forward_pass(self, X, coefs, intercepts, workspace):
         W_xh, W_hh, W_hy = coefs
         b_h, b_y = intercepts
-        d, H = W_xh.shape
-        n, T = X.shape[0], X.shape[1] // d
-        dtype = np.result_type(X.dtype, W_xh.dtype)
-        buffers = self._buffers(cache, n, T, d, H, W_hy.shape[1], dtype)
-        X_t, states, hW = buffers["X"], buffers["H"], buffers["hW"]
+        X_t, states, hW = workspace.inputs, workspace.states, workspace.step
+        T, n, d = X_t.shape
+        H = W_hh.shape[0]
         np.copyto(X_t, X.reshape(n, T, d).transpose(1, 0, 2))
 
         # x_t W_xh + b_h for every step at once: one (T·n × d)(d × H) product.
@@ -315,18 +286,16 @@ class _BaseElman(BaseNetwork):
             states[t] += hW
             activation(states[t])
         # ŷ's pre-activation from the last state: z = h_T W_hy + b_y
-        Z = np.dot(states[T - 1], W_hy, out=buffers["Z"])
+        Z = np.dot(states[T - 1], W_hy, out=workspace.output)
         Z += b_y
         return Z
 
-    def _backward_pass(self, X, coefs, intercepts, cache, delta, coef_grads,
-                       intercept_grads):
+    def _backward_pass(self, coefs, workspace, delta, coef_grads, intercept_grads):
         W_xh, W_hh, W_hy = coefs
         grad_W_xh, grad_W_hh, grad_W_hy = coef_grads
         grad_b_h, grad_b_y = intercept_grads
-        buffers = cache["elman"]
-        X_t, states, deltas = buffers["X"], buffers["H"], buffers["D"]
-        dh = buffers["hW"]  # ∂ℓ/∂h_t, reusing the forward pass's scratch
+        X_t, states, deltas = workspace.inputs, workspace.states, workspace.deltas
+        dh = workspace.step  # ∂ℓ/∂h_t, reusing the forward pass's scratch
         T, n, H = states.shape
         d = X_t.shape[2]
 
@@ -340,7 +309,7 @@ class _BaseElman(BaseNetwork):
         first = T - k
         # σ'(z_t) for every step of the window in one vectorised pass, into the δ
         # buffer; the loop then only multiplies it by ∂ℓ/∂h_t.
-        STATE_DERIVATIVES[self.activation](states[first:], deltas[first:])
+        DERIVATIVES[self.activation](states[first:], deltas[first:])
         np.dot(delta, W_hy.T, out=dh)  # ∂ℓ/∂h_T = δ_out W_hyᵀ
         for t in range(T - 1, first, -1):
             deltas[t] *= dh  # δ_t = ∂ℓ/∂h_t ⊙ σ'(z_t)
@@ -357,27 +326,6 @@ class _BaseElman(BaseNetwork):
         else:  # h_0 = 0 adds nothing for the first step
             h_prev = states[:T - 1].reshape((T - 1) * n, H)
             np.dot(h_prev.T, deltas[1:].reshape((T - 1) * n, H), out=grad_W_hh)
-
-    @fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Fit the network to sequences X and targets y.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_sequences, n_timesteps * n_features_per_step) \
-                or (n_sequences, n_timesteps, n_features_per_step)
-            The input sequences, row-major by time step in the 2-D form.
-        y : array-like of shape (n_sequences,) or (n_sequences, n_outputs)
-            The targets (class labels for a classifier, values for a regressor).
-        sample_weight : array-like of shape (n_sequences,), default=None
-            Weights of the sequences in the loss; None gives every one weight 1.
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
-        """
-        return self._fit(X, y, sample_weight, incremental=False)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -662,28 +610,6 @@ class ElmanRegressor(RegressorTask, _BaseElman):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
-
-    @available_if(is_stochastic)
-    @fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, sample_weight=None):
-        """Update the model with one epoch over the given sequences.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_sequences, n_timesteps * n_features_per_step) \
-                or (n_sequences, n_timesteps, n_features_per_step)
-            The input sequences.
-        y : array-like of shape (n_sequences,) or (n_sequences, n_outputs)
-            The target values.
-        sample_weight : array-like of shape (n_sequences,), default=None
-            Weights of the sequences in the loss.
-
-        Returns
-        -------
-        self : object
-            The updated estimator.
-        """
-        return self._fit(X, y, sample_weight, incremental=True)
 
     def forecast(self, X, n_steps):
         """Forecast ``n_steps`` steps ahead of each sequence, recursively.
@@ -1017,27 +943,3 @@ class ElmanClassifier(ClassifierTask, _BaseElman):
         self.max_fun = max_fun
         self.class_weight = class_weight
 
-    @available_if(is_stochastic)
-    @fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
-        """Update the model with one epoch over the given sequences.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_sequences, n_timesteps * n_features_per_step) \
-                or (n_sequences, n_timesteps, n_features_per_step)
-            The input sequences.
-        y : array-like of shape (n_sequences,) or (n_sequences, n_classes)
-            The class labels.
-        classes : array-like of shape (n_classes,), default=None
-            Every label the model will see. Required on the first call, ignored
-            (but checked) afterwards.
-        sample_weight : array-like of shape (n_sequences,), default=None
-            Weights of the sequences in the loss.
-
-        Returns
-        -------
-        self : object
-            The updated estimator.
-        """
-        return self._fit(X, y, sample_weight, incremental=True, classes=classes)

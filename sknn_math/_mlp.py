@@ -12,15 +12,31 @@ Backpropagation walks the layers backwards, reusing the output layer's gradient:
     \\qquad δ_{l-1} = (δ_l W_l^T) ⊙ σ'(z_{l-1})
 """
 
+from dataclasses import dataclass
 from numbers import Integral
 
 import numpy as np
 from sklearn.utils.extmath import safe_sparse_dot
-from sklearn.utils.metaestimators import available_if
 
 from ._activations import ACTIVATIONS, DERIVATIVES, column_sums
-from ._training import BaseNetwork, ClassifierTask, RegressorTask, is_stochastic
-from ._validation import StrOptions, fit_context
+from ._tasks import ClassifierTask, RegressorTask
+from ._training import BaseNetwork
+from ._validation import StrOptions
+
+
+@dataclass
+class _MLPWorkspace:
+    """One batch shape's buffers: the forward pass fills them, backprop reads them.
+
+    ``activations[0]`` is the batch X itself, ``activations[l]`` (l ≥ 1) holds z_l
+    and then, in place, h_l = σ(z_l); ``deltas[l]`` holds δ_l of hidden layer l+1
+    and ``derivatives[l]`` its σ'(z).
+    """
+
+    n_rows: int
+    activations: list
+    deltas: list
+    derivatives: list
 
 
 class _BaseMLP(BaseNetwork):
@@ -54,90 +70,60 @@ class _BaseMLP(BaseNetwork):
             intercepts.append(rng.uniform(-bound, bound, fan_out))
         return coefs, intercepts
 
-    def _prediction_row_bytes(self, n_features):
+    def _n_layers(self):
+        return len(self.coefs_) + 1
+
+    def _prediction_row_bytes(self, n_columns):
         widths = sum(W.shape[1] for W in self.coefs_)
-        return self.coefs_[0].dtype.itemsize * (n_features + 2 * widths)
+        return self.coefs_[0].dtype.itemsize * (n_columns + 2 * widths)
 
-    @staticmethod
-    def _workspace(cache, n_rows, coefs, dtype):
-        """Arrays reused by every batch of ``n_rows`` rows, so an epoch allocates once."""
-        work = cache.get(n_rows)
-        if work is None:
-            work = cache[n_rows] = {
-                "z": [np.empty((n_rows, W.shape[1]), dtype) for W in coefs],
-                "delta": [np.empty((n_rows, W.shape[0]), dtype) for W in coefs[1:]],
-            }
-        return work
+    def _product_multiply_adds(self, n_rows):
+        return n_rows * max(W.size for W in self.coefs_)
 
-    def _forward_pass(self, X, coefs, intercepts, cache):
-        work = (None if cache is None
-                else self._workspace(cache, X.shape[0], coefs, X.dtype))
+    def _make_workspace(self, n_rows, n_columns, dtype, *, training=True):
+        widths = [W.shape[1] for W in self.coefs_]
+        hidden = widths[:-1] if training else []
+        return _MLPWorkspace(
+            n_rows=n_rows,
+            activations=[None] + [np.empty((n_rows, w), dtype) for w in widths],
+            deltas=[np.empty((n_rows, w), dtype) for w in hidden],
+            derivatives=[np.empty((n_rows, w), dtype) for w in hidden],
+        )
+
+    def _forward_pass(self, X, coefs, intercepts, workspace):
         hidden_activation = ACTIVATIONS[self.activation]
-        h = X
-        activations = [X]
+        activations = workspace.activations
+        activations[0] = h = X
         last = len(coefs) - 1
         for layer, (W, b) in enumerate(zip(coefs, intercepts)):
-            # z_l = h_{l-1} W_l + b_l; a hidden activation adds b_l in its own pass
-            if work is None or not isinstance(h, np.ndarray):
-                z = safe_sparse_dot(h, W)
-            else:
-                z = np.dot(h, W, out=work["z"][layer])
+            z = activations[layer + 1]
+            # z_l = h_{l-1} W_l + b_l
+            if isinstance(h, np.ndarray):
+                np.dot(h, W, out=z)
+            else:  # sparse X
+                z[...] = safe_sparse_dot(h, W)
+            z += b
             if layer < last:
-                hidden_activation(z, b)  # h_l = σ(z_l + b_l), in place
-            else:
-                z += b
+                hidden_activation(z)  # h_l = σ(z_l), in place
             h = z
-            activations.append(h)
-        if work is not None:
-            work["activations"] = activations
         return h
 
-    def _backward_pass(self, X, coefs, intercepts, cache, delta, coef_grads,
-                       intercept_grads):
-        work = cache[X.shape[0]]
-        activations = work["activations"]
+    def _backward_pass(self, coefs, workspace, delta, coef_grads, intercept_grads):
+        activations = workspace.activations
         derivative = DERIVATIVES[self.activation]
         for layer in range(len(coefs) - 1, -1, -1):
             h_prev = activations[layer]
             # ∂ℓ/∂W_l = h_{l-1}ᵀ δ_l ;  ∂ℓ/∂b_l = Σ_i δ_l
-            if not isinstance(h_prev, np.ndarray):  # sparse X
-                coef_grads[layer][...] = safe_sparse_dot(h_prev.T, delta)
-            elif delta.dtype == np.float32:
-                # OpenBLAS's single-precision kernel for Aᵀ·B is much slower
-                # than for Aᵀ·Bᵀ's twin: form (δᵀ h)ᵀ and copy it.
-                grad_T = cache.get(("grad_T", layer))
-                if grad_T is None:
-                    grad_T = cache[("grad_T", layer)] = np.empty(
-                        coef_grads[layer].shape[::-1], delta.dtype)
-                np.dot(delta.T, h_prev, out=grad_T)
-                coef_grads[layer][...] = grad_T.T
-            else:
+            if isinstance(h_prev, np.ndarray):
                 np.dot(h_prev.T, delta, out=coef_grads[layer])
+            else:  # sparse X
+                coef_grads[layer][...] = safe_sparse_dot(h_prev.T, delta)
             column_sums(delta, out=intercept_grads[layer])
             if layer > 0:
                 # δ_{l-1} = (δ_l W_lᵀ) ⊙ σ'(z_{l-1})
-                delta = np.dot(delta, coefs[layer].T, out=work["delta"][layer - 1])
-                derivative(h_prev, delta)
-
-    @fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Fit the network to data X and targets y.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The input data.
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            The targets (class labels for a classifier, values for a regressor).
-        sample_weight : array-like of shape (n_samples,), default=None
-            Weights of the samples in the loss; None gives every sample weight 1.
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
-        """
-        return self._fit(X, y, sample_weight, incremental=False)
+                delta = np.dot(delta, coefs[layer].T,
+                               out=workspace.deltas[layer - 1])
+                delta *= derivative(h_prev, workspace.derivatives[layer - 1])
 
 
 class SigmoidMLPClassifier(ClassifierTask, _BaseMLP):
@@ -384,30 +370,6 @@ class SigmoidMLPClassifier(ClassifierTask, _BaseMLP):
         self.max_fun = max_fun
         self.class_weight = class_weight
 
-    @available_if(is_stochastic)
-    @fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
-        """Update the model with one epoch over the given data.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The input data.
-        y : array-like of shape (n_samples,) or (n_samples, n_classes)
-            The class labels.
-        classes : array-like of shape (n_classes,), default=None
-            Every label the model will see. Required on the first call, ignored
-            (but checked) afterwards.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Weights of the samples in the loss.
-
-        Returns
-        -------
-        self : object
-            The updated estimator.
-        """
-        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
-
 
 class SigmoidMLPRegressor(RegressorTask, _BaseMLP):
     """Multi-layer sigmoid network regressor trained by backpropagation.
@@ -600,24 +562,3 @@ class SigmoidMLPRegressor(RegressorTask, _BaseMLP):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
-
-    @available_if(is_stochastic)
-    @fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, sample_weight=None):
-        """Update the model with one epoch over the given data.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The input data.
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            The target values.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Weights of the samples in the loss.
-
-        Returns
-        -------
-        self : object
-            The updated estimator.
-        """
-        return self._fit(X, y, sample_weight, incremental=True)

@@ -81,12 +81,10 @@ class Adam(_Optimizer):
     """Adam (Kingma & Ba, 2014).
 
     m ← β₁ m + (1 − β₁) g;  v ← β₂ v + (1 − β₂) g²;
-    θ ← θ − η √(1 − β₂ᵗ)/(1 − β₁ᵗ) · m / (√v + ε).
+    θ ← θ − η √(1 − β₂ᵗ)/(1 − β₁ᵗ) · m / (√v + ε):
 
-    The moments are kept divided by their weights, m̃ = m / (1 − β₁) and
-    ṽ = v / (1 − β₂), so that each update is m̃ ← β₁ m̃ + g and ṽ ← β₂ ṽ + g²
-    (two vector passes fewer per step); the constants move into the step size
-    and ε: θ ← θ − η √(1 − β₂ᵗ)(1 − β₁)/((1 − β₁ᵗ)√(1 − β₂)) · m̃ / (√ṽ + ε/√(1 − β₂)).
+    the bias corrections folded into the step size, the efficient form of the
+    paper's section 2, as scikit-learn's MLP updates.
     """
 
     def __init__(self, n_params, dtype, learning_rate_init=0.001, schedule="constant",
@@ -96,25 +94,24 @@ class Adam(_Optimizer):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.t = 0
-        # rows m̃ and ṽ of one array: both decay in a single pass
-        self.scaled_moments = np.zeros((2, n_params), dtype=dtype)
-        self._decay = np.array([[beta_1], [beta_2]], dtype=dtype)
+        self.first_moment = np.zeros(n_params, dtype=dtype)
+        self.second_moment = np.zeros(n_params, dtype=dtype)
 
     def step(self, theta, grad):
         self.t += 1
         b1, b2 = self.beta_1, self.beta_2
-        moments, scratch = self.scaled_moments, self._scratch
-        m, v = moments[0], moments[1]
+        m, v, scratch = self.first_moment, self.second_moment, self._scratch
         # NumPy only: SciPy's BLAS is a second OpenBLAS with its own spinning
         # thread pool, which halves the speed of NumPy's products beside it.
-        moments *= self._decay
-        m += grad
-        v += np.multiply(grad, grad, out=scratch)
-        root_weight = math.sqrt(1 - b2)
-        step_size = (self.learning_rate * math.sqrt(1 - b2**self.t) * (1 - b1)
-                     / ((1 - b1**self.t) * root_weight))
+        m *= b1
+        m += np.multiply(grad, 1 - b1, out=scratch)
+        v *= b2
+        np.multiply(grad, grad, out=scratch)
+        scratch *= 1 - b2
+        v += scratch
+        step_size = self.learning_rate * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
         np.sqrt(v, out=scratch)
-        scratch += self.epsilon / root_weight
+        scratch += self.epsilon
         np.divide(m, scratch, out=scratch)
         scratch *= step_size
         theta -= scratch

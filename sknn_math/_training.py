@@ -1,10 +1,11 @@
 """One training loop for every gradient-trained network (MLP and Elman).
 
-A network subclass supplies only its parameters, its forward pass and its backward
-pass; a task mixin (:class:`ClassifierTask`, :class:`RegressorTask`) supplies the
-target encoding, output activation and scoring. Everything else lives here: the
+:class:`BaseNetwork` is the loop. It declares, as abstract methods, every hook it
+calls: the *network hooks* a network class implements (parameters, workspace,
+forward and backward pass) and the *task hooks* a task mixin of :mod:`._tasks`
+implements (targets, output layer, scoring). Everything else lives here: the
 penalised loss, mini-batching, optimisers and schedules, gradient clipping, early
-stopping, ``partial_fit``, ``warm_start``, divergence handling and ``verbose``.
+stopping, ``fit``, ``warm_start``, divergence handling and ``verbose``.
 
 The objective, with sample weights w_i (1 when not given) and the penalty on
 weights only, never on biases:
@@ -17,39 +18,31 @@ weights only, never on biases:
 with α = ``alpha`` and ρ = ``l1_ratio``. With ρ = 0 it is scikit-learn's MLP loss.
 """
 
-import contextlib
 import math
 import time
 import warnings
 from abc import ABCMeta, abstractmethod
+from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.optimize
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import r2_score
 from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import gen_batches
-from sklearn.utils.class_weight import compute_sample_weight
-from sklearn.utils.multiclass import type_of_target, unique_labels
-from sklearn.utils.validation import (
-    check_is_fitted,
-    check_random_state,
-    column_or_1d,
-    validate_data,
-)
+from sklearn.utils.validation import check_random_state, validate_data
 
-from ._activations import ACTIVATIONS, loss_function, output_and_loss, output_delta
-from ._parallel import single_threaded_blas
+from ._activations import ACTIVATIONS
+from ._losses import LOSSES, output_and_loss, output_delta
 from ._optimizers import SGD, Adam, clip_grad_norm
+from ._parallel import blas_threads_for, chunk_n_rows
 from ._validation import (
     Interval,
     Options,
     StrOptions,
     check_sample_weight,
-    get_chunk_n_rows,
+    fit_context,
     reject_non_numeric,
 )
 
@@ -89,80 +82,208 @@ DIVERGENCE_CURE = (
 )
 
 
-def is_stochastic(estimator):
-    """``available_if`` guard: ``partial_fit`` exists for the stochastic solvers."""
-    if estimator.solver not in ("sgd", "adam"):
-        raise AttributeError(
-            f"partial_fit is only available for stochastic optimizers; "
-            f"{estimator.solver!r} is not stochastic."
-        )
-    return True
+
+@dataclass
+class FlatParameters:
+    """Every weight and bias in one flat vector θ, its gradient, and views of both.
+
+    Weights come first, so the penalty acts on the slices ``weights`` and
+    ``weight_grads``; the optimisers update θ with a few vector operations
+    whatever the number of layers.
+    """
+
+    theta: np.ndarray
+    grad: np.ndarray
+    coefs: list
+    intercepts: list
+    coef_grads: list
+    intercept_grads: list
+    weights: np.ndarray
+    weight_grads: np.ndarray
 
 
 def pack_parameters(coefs, intercepts, dtype):
-    """Copy weight and bias arrays into one flat buffer; return it and its views.
-
-    Weights come first, so the penalty acts on the slice ``theta[:n_weights]``.
-    """
+    """Copy weight and bias arrays into one flat buffer θ of ``dtype``."""
     arrays = list(coefs) + list(intercepts)
+    shapes = [a.shape for a in arrays]
     theta = np.empty(sum(a.size for a in arrays), dtype=dtype)
-    views = _views(theta, [a.shape for a in arrays])
+    grad = np.empty_like(theta)
+    views, grad_views = _views(theta, shapes), _views(grad, shapes)
     for view, a in zip(views, arrays):
         view[...] = a
-    return theta, views[: len(coefs)], views[len(coefs):]
+    n_layers = len(coefs)
+    n_weights = sum(c.size for c in coefs)
+    return FlatParameters(
+        theta=theta, grad=grad,
+        coefs=views[:n_layers], intercepts=views[n_layers:],
+        coef_grads=grad_views[:n_layers], intercept_grads=grad_views[n_layers:],
+        weights=theta[:n_weights], weight_grads=grad[:n_weights],
+    )
 
 
 def _views(flat, shapes):
     views, start = [], 0
     for shape in shapes:
-        size = int(np.prod(shape))
+        size = math.prod(shape)
         views.append(flat[start:start + size].reshape(shape))
         start += size
     return views
 
 
+class _Diverged(Exception):
+    """Raised inside an epoch when the loss or the weights stop being finite."""
+
+    def __init__(self, loss):
+        super().__init__(loss)
+        self.loss = loss
+
+
+class _MiniBatches:
+    """The mini-batches of one epoch after another, shuffled if asked.
+
+    Shuffled rows are gathered one batch at a time into a reused buffer: they then
+    sit in cache for the forward pass, and no epoch-sized copy of X is made.
+    """
+
+    def __init__(self, X, Y, sample_weight, rows, shuffle, rng):
+        self.X, self.Y, self.sample_weight = X, Y, sample_weight
+        self.rows = rows
+        self.n_samples = X.shape[0]
+        self.total_weight = (self.n_samples if sample_weight is None
+                             else sample_weight.sum())
+        self._shuffle, self._rng = shuffle, rng
+        self._indices = np.arange(self.n_samples)
+        self._X_buffer = (np.empty((rows, X.shape[1]), dtype=X.dtype)
+                          if shuffle and isinstance(X, np.ndarray) else None)
+
+    def __iter__(self):
+        """Yield ``(X_batch, Y_batch, sample_weight_batch)`` for one epoch."""
+        X, Y, sample_weight = self.X, self.Y, self.sample_weight
+        if self._shuffle:
+            self._rng.shuffle(self._indices)
+        for batch in gen_batches(self.n_samples, self.rows):
+            if not self._shuffle:
+                yield (X[batch], Y[batch],
+                       None if sample_weight is None else sample_weight[batch])
+                continue
+            rows = self._indices[batch]
+            yield (
+                X[rows] if self._X_buffer is None else _gather(
+                    X, rows, self._X_buffer[: rows.shape[0]]),
+                _gather(Y, rows),
+                None if sample_weight is None else _gather(sample_weight, rows),
+            )
+
+
+def _gather(A, rows, out=None):
+    """``A[rows]`` for in-range ``rows``.
+
+    Why ``take(mode="clip")``: it skips the bounds-checked buffered copy of fancy
+    indexing, 2× faster on a batch; shuffled indices are in range by construction.
+    """
+    return np.take(A, rows, axis=0, out=out, mode="clip")
+
+
+class _ValidationSet:
+    """Early stopping's held-out data and the weights with the best score so far."""
+
+    def __init__(self, X, Y, sample_weight, theta):
+        self.X, self.Y, self.sample_weight = X, Y, sample_weight
+        self.best_theta = theta.copy()
+
+
 class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
     """Training loop shared by every gradient-trained network.
 
-    Subclasses implement :meth:`_initial_parameters`, :meth:`_forward_pass` and
-    :meth:`_backward_pass`; a task mixin implements the target handling.
+    A concrete estimator is ``class Estimator(Task, Network)``: a task mixin from
+    :mod:`._tasks` on the left implements the *task hooks*, a network class (a
+    subclass of this one) implements the *network hooks*. Both lists are declared
+    below as abstract methods; nothing else is called by the loop.
+
+    The path of one :meth:`fit`: validate ``X`` and encode ``y`` (task), initialise
+    the parameters (network) into one flat vector (:func:`pack_parameters`), then
+    L-BFGS or epochs of mini-batches; each gradient step is
+    forward pass → output activation and loss → output delta → backward pass →
+    penalty → optimiser step.
     """
 
     _parameter_constraints = dict(SHARED_PARAMETER_CONSTRAINTS)
     _accept_sparse = False
 
     # ------------------------------------------------------------------
-    # Hooks a network implements
+    # Network hooks
     @abstractmethod
     def _initial_parameters(self, n_features, n_outputs, rng):
         """Return ``(coefs, intercepts)``, lists of float64 arrays."""
 
     @abstractmethod
-    def _forward_pass(self, X, coefs, intercepts, cache):
-        """Return the output layer's pre-activation Z (n_samples, n_outputs).
+    def _n_layers(self):
+        """The number of layers, input and output included (``n_layers_``)."""
 
-        ``cache`` is a dict the pass may fill with what the backward pass needs
-        (and reuse for buffers between batches); None at prediction time.
+    @abstractmethod
+    def _make_workspace(self, n_rows, n_columns, dtype, *, training=True):
+        """Buffers for batches of ``n_rows`` rows of ``n_columns`` columns.
+
+        The forward pass fills the workspace, the backward pass reads it; one
+        workspace serves every batch of its shape. ``training=False`` may leave out
+        what only the backward pass needs.
         """
 
     @abstractmethod
-    def _backward_pass(self, X, coefs, intercepts, cache, delta, coef_grads,
-                       intercept_grads):
+    def _forward_pass(self, X, coefs, intercepts, workspace):
+        """Return the output layer's pre-activation Z (n_samples, n_outputs).
+
+        Z may be a buffer of ``workspace``, valid until the next pass.
+        """
+
+    @abstractmethod
+    def _backward_pass(self, coefs, workspace, delta, coef_grads, intercept_grads):
         """Write Σ_i ∂J/∂θ into the gradient views, given delta = ∂J/∂Z_out.
 
+        ``workspace`` holds what the forward pass on the same batch left in it.
         ``delta`` already carries the sample weights divided by their sum, so the
         pass writes the gradient of the weighted mean loss; the caller adds the
         penalty.
         """
 
-    def _n_layers(self):
-        """The number of layers, input and output included (``n_layers_``)."""
-        return len(self.coefs_) + 1
+    @abstractmethod
+    def _prediction_row_bytes(self, n_columns):
+        """Bytes one row takes in a forward pass, to size prediction chunks."""
 
-    def _prediction_row_bytes(self, n_features):
-        """Bytes of temporaries one sample needs in a forward pass (for chunking)."""
-        return 8 * (n_features + 4 * self.n_outputs_)
+    @abstractmethod
+    def _product_multiply_adds(self, n_rows):
+        """Multiply-adds of one of the matrix products the passes repeat on a batch
+        of ``n_rows`` rows; it sets the number of BLAS threads."""
 
+    # ------------------------------------------------------------------
+    # Task hooks
+    @property
+    @abstractmethod
+    def _y_numeric(self):
+        """True when targets are numbers (regression), False for labels."""
+
+    @abstractmethod
+    def _encode_targets(self, y, reset, classes, incremental):
+        """Return the targets as a float (n_samples, n_outputs) array."""
+
+    @abstractmethod
+    def _apply_class_weight(self, y, sample_weight, dtype, incremental):
+        """Return the sample weights with the class weights folded in (or None)."""
+
+    @abstractmethod
+    def _output_activation(self):
+        """Name of the output activation, a key of ``ACTIVATIONS``."""
+
+    @abstractmethod
+    def _stratify_labels(self, Y):
+        """Labels to stratify the early-stopping split by, or None."""
+
+    @abstractmethod
+    def _score_encoded(self, Y, Y_pred, sample_weight):
+        """Validation score (higher is better) of outputs ``Y_pred`` on encoded ``Y``."""
+
+    # ------------------------------------------------------------------
+    # Input validation
     def _validate_X_y(self, X, y, reset):
         reject_non_numeric(X)
         X, y = validate_data(
@@ -180,7 +301,30 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         )
 
     # ------------------------------------------------------------------
-    # Public training entry points
+    # Public training entry point (``partial_fit``, whose signature depends on
+    # the task, is in ._tasks)
+    @fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the network to data X and targets y.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data. For the Elman networks, sequences: 2-D
+            ``(n_sequences, n_timesteps * n_features_per_step)``, row-major by time
+            step, or 3-D ``(n_sequences, n_timesteps, n_features_per_step)``.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The targets (class labels for a classifier, values for a regressor).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples in the loss; None gives every sample weight 1.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight, incremental=False)
+
     def _fit(self, X, y, sample_weight=None, *, incremental=False, classes=None):
         first_call = not (
             (incremental or self.warm_start) and hasattr(self, "coefs_")
@@ -195,58 +339,56 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         sample_weight = self._apply_class_weight(y, sample_weight, dtype, incremental)
 
         if first_call:
-            self.__dict__.pop("_optimizer", None)
-            self._random_state = check_random_state(self.random_state)
-            coefs, intercepts = self._initial_parameters(
-                X.shape[1], Y.shape[1], self._random_state
-            )
-            self.coefs_ = [c.astype(dtype, copy=False) for c in coefs]
-            self.intercepts_ = [b.astype(dtype, copy=False) for b in intercepts]
-            self.n_outputs_ = Y.shape[1]
-            self.n_layers_ = self._n_layers()
-            self.out_activation_ = self._output_activation()
-            self.n_iter_ = 0
-            self.t_ = 0
-            self.loss_curve_ = []
-            self._no_improvement_count = 0
-            if self.early_stopping and not incremental and self.solver != "lbfgs":
-                self.validation_scores_ = []
-                self.validation_loss_curve_ = []
-                self.best_validation_score_ = -np.inf
-                self.best_loss_ = None
-            else:
-                self.validation_scores_ = None
-                self.validation_loss_curve_ = None
-                self.best_validation_score_ = None
-                self.best_loss_ = np.inf
+            self._initialize(X.shape[1], Y.shape[1], dtype, incremental)
         else:
             self._check_architecture_unchanged()
             if not hasattr(self, "_random_state"):
                 self._random_state = check_random_state(self.random_state)
 
-        theta, coefs, intercepts = pack_parameters(self.coefs_, self.intercepts_,
-                                                   dtype)
-        self.coefs_, self.intercepts_ = coefs, intercepts
+        params = pack_parameters(self.coefs_, self.intercepts_, dtype)
+        self.coefs_, self.intercepts_ = params.coefs, params.intercepts
+        multiply_adds = self._product_multiply_adds(self._batch_rows(X.shape[0]))
         # Overflow on the way to divergence is expected: the loss is checked for
         # finiteness after every batch and training stops with a clear message.
         with (np.errstate(over="ignore", invalid="ignore", divide="ignore"),
-              self._blas_threads(X.shape[0])):
+              blas_threads_for(multiply_adds)):
             if self.solver == "lbfgs":
-                self._fit_lbfgs(theta, X, Y, sample_weight)
+                self._fit_lbfgs(params, X, Y, sample_weight)
             else:
-                self._fit_stochastic(theta, X, Y, sample_weight, incremental)
+                self._fit_stochastic(params, X, Y, sample_weight, incremental)
         return self
 
-    def _blas_threads(self, n_samples):
-        """One BLAS thread when the per-batch products are small.
+    def _initialize(self, n_features, n_outputs, dtype, incremental):
+        """Fresh parameters and training history for a first call."""
+        self.__dict__.pop("_optimizer", None)
+        self._random_state = check_random_state(self.random_state)
+        coefs, intercepts = self._initial_parameters(n_features, n_outputs,
+                                                     self._random_state)
+        self.coefs_ = [c.astype(dtype, copy=False) for c in coefs]
+        self.intercepts_ = [b.astype(dtype, copy=False) for b in intercepts]
+        self.n_outputs_ = n_outputs
+        self.n_layers_ = self._n_layers()
+        self.out_activation_ = self._output_activation()
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.loss_curve_ = []
+        self._no_improvement_count = 0
+        self._reset_validation_history(
+            self.early_stopping and not incremental and self.solver != "lbfgs"
+        )
 
-        Below about 4 million multiply-adds a product is over before extra BLAS
-        threads have started, and on a busy machine they stall every call.
-        """
-        rows = self._batch_rows(n_samples)
-        if rows * max(c.size for c in self.coefs_) <= 2**22:
-            return single_threaded_blas()
-        return contextlib.nullcontext()
+    def _reset_validation_history(self, early_stopping):
+        """The attributes early stopping records, empty (or None without it)."""
+        if early_stopping:
+            self.validation_scores_ = []
+            self.validation_loss_curve_ = []
+            self.best_validation_score_ = -np.inf
+            self.best_loss_ = None
+        else:
+            self.validation_scores_ = None
+            self.validation_loss_curve_ = None
+            self.best_validation_score_ = None
+            self.best_loss_ = np.inf
 
     def _batch_rows(self, n_samples):
         """Rows per gradient step: all of them for L-BFGS, else the mini-batch."""
@@ -274,17 +416,15 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
 
     # ------------------------------------------------------------------
     # Loss and gradient
-    def _loss_grad(self, theta, grad, X, Y, sample_weight, cache):
-        """Penalised loss J(θ) on one batch; writes ∂J/∂θ into ``grad``."""
-        coefs, intercepts = self.coefs_, self.intercepts_
-        Z = self._forward_pass(X, coefs, intercepts, cache)
-        loss_name = self._loss_name()
-        Y_pred, loss = output_and_loss(loss_name, self.out_activation_, Y, Z,
+    def _loss_grad(self, params, X, Y, sample_weight, workspace):
+        """Penalised loss J(θ) on one batch; writes ∂J/∂θ into ``params.grad``."""
+        Z = self._forward_pass(X, params.coefs, params.intercepts, workspace)
+        Y_pred, loss = output_and_loss(self.loss, self.out_activation_, Y, Z,
                                        sample_weight)
 
         # Gradients are linear in delta: scaling the (n, n_outputs) delta by
         # w_i / Σw is cheaper than scaling every gradient afterwards.
-        delta = output_delta(loss_name, self.out_activation_, Y, Y_pred)
+        delta = output_delta(self.loss, self.out_activation_, Y, Y_pred)
         if sample_weight is None:
             weight_sum = X.shape[0]
             delta *= 1.0 / weight_sum
@@ -292,22 +432,10 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
             weight_sum = sample_weight.sum()
             delta *= (sample_weight / weight_sum)[:, np.newaxis]
 
-        parts = cache.get("parts")
-        if parts is None or parts[0] is not theta or parts[1] is not grad:
-            parts = cache["parts"] = self._parameter_parts(theta, grad)
-        _, _, coef_grads, intercept_grads, weights, weight_grads = parts
-        self._backward_pass(X, coefs, intercepts, cache, delta, coef_grads,
-                            intercept_grads)
-        loss += self._penalty(weights, weight_grads, weight_sum)
+        self._backward_pass(params.coefs, workspace, delta, params.coef_grads,
+                            params.intercept_grads)
+        loss += self._penalty(params.weights, params.weight_grads, weight_sum)
         return loss
-
-    def _parameter_parts(self, theta, grad):
-        """θ and ∂J/∂θ with the views one gradient evaluation writes and reads."""
-        coefs, intercepts = self.coefs_, self.intercepts_
-        grad_views = _views(grad, [a.shape for a in coefs + intercepts])
-        n_weights = sum(c.size for c in coefs)
-        return (theta, grad, grad_views[:len(coefs)], grad_views[len(coefs):],
-                theta[:n_weights], grad[:n_weights])
 
     def _penalty(self, W, grad_W, weight_sum):
         """Add the elastic-net penalty's gradient to ``grad_W``; return its value.
@@ -336,16 +464,16 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
 
     # ------------------------------------------------------------------
     # L-BFGS
-    def _fit_lbfgs(self, theta, X, Y, sample_weight):
-        grad = np.empty_like(theta)
-        cache = {}
+    def _fit_lbfgs(self, params, X, Y, sample_weight):
+        theta = params.theta
+        workspace = self._make_workspace(X.shape[0], X.shape[1], theta.dtype)
         start = time.perf_counter()
         losses = []
 
         def objective(x):
             theta[...] = x
-            loss = self._loss_grad(theta, grad, X, Y, sample_weight, cache)
-            return float(loss), grad.astype(np.float64)
+            loss = self._loss_grad(params, X, Y, sample_weight, workspace)
+            return float(loss), params.grad.astype(np.float64)
 
         def record(intermediate_result):
             losses.append(float(intermediate_result.fun))
@@ -381,114 +509,66 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
 
     # ------------------------------------------------------------------
     # SGD and Adam
-    def _make_optimizer(self, n_params, dtype):
-        if self.solver == "sgd":
-            return SGD(n_params, dtype, self.learning_rate_init, self.learning_rate,
-                       self.power_t, self.momentum, self.nesterovs_momentum)
-        return Adam(n_params, dtype, self.learning_rate_init, self.learning_rate,
-                    self.power_t, self.beta_1, self.beta_2, self.epsilon)
-
-    def _fit_stochastic(self, theta, X, Y, sample_weight, incremental):
-        rng = self._random_state
+    def _stochastic_optimizer(self, theta, incremental):
+        """The optimiser; ``partial_fit`` keeps its state between calls."""
         optimizer = getattr(self, "_optimizer", None)
         wanted = SGD if self.solver == "sgd" else Adam
         if (not incremental or type(optimizer) is not wanted
                 or optimizer.size != theta.size or optimizer.dtype != theta.dtype):
-            self._optimizer = self._make_optimizer(theta.size, theta.dtype)
-        optimizer = self._optimizer
+            if self.solver == "sgd":
+                optimizer = SGD(theta.size, theta.dtype, self.learning_rate_init,
+                                self.learning_rate, self.power_t, self.momentum,
+                                self.nesterovs_momentum)
+            else:
+                optimizer = Adam(theta.size, theta.dtype, self.learning_rate_init,
+                                 self.learning_rate, self.power_t, self.beta_1,
+                                 self.beta_2, self.epsilon)
+            self._optimizer = optimizer
+        return optimizer
 
-        early_stopping = self.early_stopping and not incremental
-        if early_stopping and self.validation_scores_ is None:
-            # warm start from a fit without early stopping
-            self.validation_scores_, self.validation_loss_curve_ = [], []
-            self.best_validation_score_, self.best_loss_ = -np.inf, None
-        if early_stopping:
-            X, X_val, Y, Y_val, sample_weight, sw_val = self._split_validation(
-                X, Y, sample_weight, rng
-            )
-            best_theta = theta.copy()
-        else:
-            best_theta = None
-        n_samples = X.shape[0]
-        batch_size = self._batch_rows(n_samples)
-        total_weight = n_samples if sample_weight is None else sample_weight.sum()
-
-        grad = np.empty_like(theta)
-        cache = {}
-        indices = np.arange(n_samples)
-        # Shuffled batches are gathered one at a time into a reused buffer: the
-        # rows then sit in cache for the forward pass, and no epoch-sized copy
-        # of X is made.
-        X_buffer = (np.empty((batch_size, X.shape[1]), dtype=X.dtype)
-                    if self.shuffle and isinstance(X, np.ndarray) else None)
+    def _fit_stochastic(self, params, X, Y, sample_weight, incremental):
+        theta = params.theta
+        optimizer = self._stochastic_optimizer(theta, incremental)
+        validation = None
+        if self.early_stopping and not incremental:
+            if self.validation_scores_ is None:  # warm start from a fit without it
+                self._reset_validation_history(early_stopping=True)
+            X, Y, sample_weight, validation = self._hold_out(X, Y, sample_weight,
+                                                             theta)
+        batches = _MiniBatches(X, Y, sample_weight, self._batch_rows(X.shape[0]),
+                               self.shuffle, self._random_state)
+        # one workspace for the full batches, one for the shorter last batch
+        workspaces = {
+            rows: self._make_workspace(rows, X.shape[1], theta.dtype)
+            for rows in {batches.rows, batches.n_samples % batches.rows} - {0}
+        }
         start = time.perf_counter()
         for _ in range(self.max_iter):
-            epoch_theta = theta.copy()
-            if self.shuffle:
-                rng.shuffle(indices)
-            accumulated = 0.0
-            for batch in gen_batches(n_samples, batch_size):
-                if self.shuffle:
-                    rows = indices[batch]
-                    # mode="clip" skips take's bounds-checked buffered copy;
-                    # the shuffled indices are in range by construction
-                    X_batch = (X[rows] if X_buffer is None else np.take(
-                        X, rows, axis=0, out=X_buffer[: rows.shape[0]], mode="clip"))
-                    Y_batch = np.take(Y, rows, axis=0, mode="clip")
-                    sw_batch = (None if sample_weight is None
-                                else np.take(sample_weight, rows, mode="clip"))
+            epoch_start = theta.copy()
+            try:
+                self.loss_ = self._run_epoch(params, batches, workspaces, optimizer)
+                self.n_iter_ += 1
+                self.t_ += batches.n_samples
+                self.loss_curve_.append(self.loss_)
+                message = f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}"
+                if validation is None:
+                    improved = self._record_training_loss()
                 else:
-                    X_batch, Y_batch = X[batch], Y[batch]
-                    sw_batch = None if sample_weight is None else sample_weight[batch]
-                loss = self._loss_grad(theta, grad, X_batch, Y_batch, sw_batch, cache)
-                if not math.isfinite(loss):
-                    return self._stop_diverged(theta, epoch_theta, early_stopping,
-                                               best_theta, loss)
-                if self.max_grad_norm is not None:
-                    clip_grad_norm(grad, self.max_grad_norm)
-                optimizer.step(theta, grad)
-                batch_weight = (batch.stop - batch.start if sw_batch is None
-                                else sw_batch.sum())
-                accumulated += loss * batch_weight
-
-            if not np.all(np.isfinite(theta)):
-                return self._stop_diverged(theta, epoch_theta, early_stopping,
-                                           best_theta, np.nan)
-            self.n_iter_ += 1
-            self.t_ += n_samples
-            self.loss_ = float(accumulated / total_weight)
-            self.loss_curve_.append(self.loss_)
-
-            message = f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}"
-            if early_stopping:
-                val_loss, val_score = self._validation_metrics(X_val, Y_val, sw_val)
-                if not np.isfinite(val_loss):
-                    return self._stop_diverged(theta, epoch_theta, early_stopping,
-                                               best_theta, val_loss)
-                self.validation_loss_curve_.append(val_loss)
-                self.validation_scores_.append(val_score)
-                message += (f", validation loss = {val_loss:.8f}, "
-                            f"validation score = {val_score:.6f}")
-                improved = val_score >= self.best_validation_score_ + self.tol
-                if val_score > self.best_validation_score_:
-                    self.best_validation_score_ = val_score
-                    best_theta[...] = theta
-            else:
-                best_loss = np.inf if self.best_loss_ is None else self.best_loss_
-                improved = self.loss_ <= best_loss - self.tol
-                self.best_loss_ = min(best_loss, self.loss_)
-            self._no_improvement_count = 0 if improved else (
-                self._no_improvement_count + 1
-            )
+                    improved, scores = self._record_validation(validation, theta)
+                    message += scores
+            except _Diverged as diverged:
+                self._recover(diverged.loss, theta, epoch_start, validation)
+                return
+            self._no_improvement_count = (0 if improved
+                                          else self._no_improvement_count + 1)
             optimizer.iteration_ends(self.t_)
             if self.verbose:
                 print(f"{message}, learning rate = {optimizer.learning_rate:.6g}, "
                       f"time = {time.perf_counter() - start:.2f}s")
-
             if self._no_improvement_count > self.n_iter_no_change:
                 if optimizer.trigger_stopping(self.verbose):
                     if self.verbose:
-                        criterion = ("Validation score" if early_stopping
+                        criterion = ("Validation score" if validation
                                      else "Training loss")
                         print(f"{criterion} did not improve more than tol="
                               f"{self.tol:f} for {self.n_iter_no_change} "
@@ -505,29 +585,72 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
                     "max_iter, or raise learning_rate_init.",
                     ConvergenceWarning,
                 )
-        if early_stopping:
-            theta[...] = best_theta
+        if validation is not None:
+            theta[...] = validation.best_theta
 
-    def _stop_diverged(self, theta, epoch_theta, early_stopping, best_theta, loss):
+    def _run_epoch(self, params, batches, workspaces, optimizer):
+        """One pass over the mini-batches; returns the weighted mean batch loss.
+
+        ``workspaces`` maps a batch's number of rows to its workspace.
+        """
+        accumulated = 0.0
+        for X_batch, Y_batch, sw_batch in batches:
+            n_rows = X_batch.shape[0]
+            loss = self._loss_grad(params, X_batch, Y_batch, sw_batch,
+                                   workspaces[n_rows])
+            if not math.isfinite(loss):
+                raise _Diverged(loss)
+            if self.max_grad_norm is not None:
+                clip_grad_norm(params.grad, self.max_grad_norm)
+            optimizer.step(params.theta, params.grad)
+            accumulated += loss * (n_rows if sw_batch is None else sw_batch.sum())
+        if not np.all(np.isfinite(params.theta)):
+            raise _Diverged(np.nan)
+        return float(accumulated / batches.total_weight)
+
+    def _record_training_loss(self):
+        """Track the best training loss; return whether this epoch improved it."""
+        best_loss = np.inf if self.best_loss_ is None else self.best_loss_
+        self.best_loss_ = min(best_loss, self.loss_)
+        return self.loss_ <= best_loss - self.tol
+
+    def _record_validation(self, validation, theta):
+        """Score the held-out set, keep the best weights; return whether the
+        score improved and the verbose line's addition."""
+        val_loss, val_score = self._validation_metrics(validation)
+        if not np.isfinite(val_loss):
+            raise _Diverged(val_loss)
+        self.validation_loss_curve_.append(val_loss)
+        self.validation_scores_.append(val_score)
+        improved = val_score >= self.best_validation_score_ + self.tol
+        if val_score > self.best_validation_score_:
+            self.best_validation_score_ = val_score
+            validation.best_theta[...] = theta
+        return improved, (f", validation loss = {val_loss:.8f}, "
+                          f"validation score = {val_score:.6f}")
+
+    def _recover(self, loss, theta, epoch_start, validation):
         """Never leave non-finite weights behind: restore, then warn or raise."""
         where = f"at epoch {self.n_iter_ + 1}"
-        if early_stopping and self.validation_scores_:
-            theta[...] = best_theta
+        if validation is not None and self.validation_scores_:
+            theta[...] = validation.best_theta
             warnings.warn(
                 f"Training diverged (loss {loss}) {where}; stopped and restored the "
                 f"weights with the best validation score. {DIVERGENCE_CURE}",
                 ConvergenceWarning,
             )
             return
-        theta[...] = epoch_theta
+        theta[...] = epoch_start
         self._check_loss(loss, where)
 
-    def _split_validation(self, X, Y, sample_weight, rng):
+    def _hold_out(self, X, Y, sample_weight, theta):
+        """Split off early stopping's validation set; return the training rest."""
         stratify = self._stratify_labels(Y)
         arrays = [X, Y] if sample_weight is None else [X, Y, sample_weight]
         try:
             parts = train_test_split(
-                *arrays, random_state=rng.randint(np.iinfo(np.uint32).max),
+                *arrays,
+                random_state=self._random_state.randint(np.iinfo(np.uint32).max),
                 test_size=self.validation_fraction, stratify=stratify,
             )
         except ValueError as exc:
@@ -546,15 +669,14 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
             )
         X_train, X_val, Y_train, Y_val = parts[:4]
         sw_train, sw_val = (None, None) if sample_weight is None else parts[4:]
-        return X_train, X_val, Y_train, Y_val, sw_train, sw_val
+        return X_train, Y_train, sw_train, _ValidationSet(X_val, Y_val, sw_val, theta)
 
-    def _validation_metrics(self, X, Y, sample_weight):
-        Y_pred = self._predict_output(X)
+    def _validation_metrics(self, validation):
+        Y_pred = self._predict_output(validation.X)
         if not np.all(np.isfinite(Y_pred)):
             return np.nan, np.nan
-        loss = loss_function(self._loss_name(), self.out_activation_)(
-            Y, Y_pred, sample_weight
-        )
+        Y, sample_weight = validation.Y, validation.sample_weight
+        loss = LOSSES[self.loss](Y, Y_pred, sample_weight, self.out_activation_)
         return float(loss), float(self._score_encoded(Y, Y_pred, sample_weight))
 
     # ------------------------------------------------------------------
@@ -563,230 +685,24 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         """Output-layer activations, computed in chunks bounded by working_memory."""
         coefs, intercepts = self.coefs_, self.intercepts_
         dtype = np.result_type(X.dtype, coefs[0].dtype)
-        n_samples = X.shape[0]
-        chunk = get_chunk_n_rows(self._prediction_row_bytes(X.shape[1]),
-                                 max_n_rows=n_samples)
+        n_samples, n_columns = X.shape
+        chunk = chunk_n_rows(self._prediction_row_bytes(n_columns), n_samples)
         out = np.empty((n_samples, self.n_outputs_), dtype=dtype)
         activation = ACTIVATIONS[self.out_activation_]
+        workspace = None
         # saturating units overflow e^{−z} to +inf on purpose (σ → 0 exactly)
-        with np.errstate(over="ignore"):
-            for batch in gen_batches(n_samples, max(chunk, 1)):
-                Z = self._forward_pass(X[batch], coefs, intercepts, None)
+        with np.errstate(over="ignore"), blas_threads_for(
+                self._product_multiply_adds(chunk)):
+            for batch in gen_batches(n_samples, chunk):
+                n_rows = batch.stop - batch.start
+                if workspace is None or workspace.n_rows != n_rows:
+                    workspace = self._make_workspace(n_rows, n_columns, dtype,
+                                                     training=False)
+                Z = self._forward_pass(X[batch], coefs, intercepts, workspace)
                 out[batch] = activation(Z)
         return out
-
-    def _loss_name(self):
-        return self.loss
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = bool(self._accept_sparse)
-        return tags
-
-
-class ClassifierTask(ClassifierMixin):
-    """Targets, output layer and scoring of a classifier (binary, multiclass,
-    multilabel), mixed in on the left of a network class."""
-
-    _y_numeric = False
-
-    def _encode_targets(self, y, reset, classes, incremental):
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
-        if reset:
-            if incremental and classes is None:
-                raise ValueError(
-                    "classes must be passed on the first call to partial_fit: "
-                    "the full list of labels, e.g. classes=np.unique(y_all)."
-                )
-            self._label_binarizer = LabelBinarizer()
-            if classes is not None and type_of_target(y) != "multilabel-indicator":
-                self._label_binarizer.fit(unique_labels(classes))
-            else:
-                self._label_binarizer.fit(y)
-            self.classes_ = self._label_binarizer.classes_
-            if (self._label_binarizer.y_type_ != "multilabel-indicator"
-                    and len(self.classes_) < 2):
-                raise ValueError(
-                    f"The classifier needs samples of at least two classes; got one "
-                    f"class: {self.classes_[0]!r}."
-                )
-        elif (incremental and classes is not None
-              and not np.array_equal(unique_labels(classes), self.classes_)):
-            raise ValueError(
-                f"classes={classes!r} is not the same as on the first call to "
-                f"partial_fit ({self.classes_!r})."
-            )
-        fitted_on_y = reset and classes is None
-        if self._label_binarizer.y_type_ != "multilabel-indicator" and not fitted_on_y:
-            unknown = np.setdiff1d(unique_labels(y), self.classes_)
-            if unknown.size:
-                raise ValueError(
-                    f"y contains labels {unknown.tolist()} not in classes_="
-                    f"{self.classes_.tolist()}. Refit from scratch, or pass every "
-                    "label in classes on the first call to partial_fit."
-                )
-        Y = self._label_binarizer.transform(y)
-        return np.asarray(Y, dtype=np.float64)
-
-    def _apply_class_weight(self, y, sample_weight, dtype, incremental):
-        if self.class_weight is None:
-            return sample_weight
-        if incremental and self.class_weight == "balanced":
-            raise ValueError(
-                "class_weight='balanced' is not supported by partial_fit, whose "
-                "batches do not show the class frequencies. Compute the weights "
-                "once with sklearn.utils.class_weight.compute_class_weight and pass "
-                "them as a dict."
-            )
-        if isinstance(self.class_weight, dict):
-            if self._label_binarizer.y_type_ == "multilabel-indicator":
-                raise ValueError(
-                    "class_weight as a dict weighs the classes of one label, but y "
-                    "is multilabel. Use class_weight='balanced', or pass "
-                    "sample_weight."
-                )
-            missing = set(self.class_weight) - set(self.classes_.tolist())
-            if missing:
-                raise ValueError(
-                    f"class_weight names labels {sorted(missing, key=str)} that are "
-                    f"not in the data's classes {self.classes_.tolist()}."
-                )
-        weights = compute_sample_weight(self.class_weight, y).astype(dtype)
-        return weights if sample_weight is None else weights * sample_weight
-
-    def _output_activation(self):
-        if self._label_binarizer.y_type_ == "multiclass":
-            return "softmax"
-        return "logistic"
-
-    def _stratify_labels(self, Y):
-        if self.out_activation_ == "softmax":
-            return Y.argmax(axis=1)
-        if Y.shape[1] == 1:
-            return Y.ravel()
-        return None
-
-    def _score_encoded(self, Y, Y_pred, sample_weight):
-        """Accuracy (subset accuracy for multilabel) on encoded targets."""
-        if self.out_activation_ == "softmax":
-            correct = Y_pred.argmax(axis=1) == Y.argmax(axis=1)
-        else:
-            correct = np.all((Y_pred > 0.5) == (Y > 0.5), axis=1)
-        return np.average(correct, weights=sample_weight)
-
-    def predict(self, X):
-        """Predict class labels.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The input samples.
-
-        Returns
-        -------
-        y : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            The predicted classes (an indicator matrix for multilabel targets).
-        """
-        check_is_fitted(self)
-        P = self._predict_output(self._validate_X(X))
-        if self.n_outputs_ == 1:
-            P = P.ravel()
-        return self._label_binarizer.inverse_transform(P)
-
-    def predict_proba(self, X):
-        """Probability estimates.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The input samples.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Probability of each class, in the order of ``classes_``. For multilabel
-            targets, the independent probability of each label.
-        """
-        check_is_fitted(self)
-        P = self._predict_output(self._validate_X(X))
-        if self.n_outputs_ == 1 and self._label_binarizer.y_type_ == "binary":
-            return np.hstack([1 - P, P])
-        return P
-
-    def predict_log_proba(self, X):
-        """Logarithm of the probability estimates.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The input samples.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-            ``log(predict_proba(X))``.
-        """
-        proba = self.predict_proba(X)
-        with np.errstate(divide="ignore"):
-            return np.log(proba)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_label = True
-        return tags
-
-
-class RegressorTask(RegressorMixin):
-    """Targets, output layer and scoring of a regressor (single or multi-output),
-    mixed in on the left of a network class."""
-
-    _y_numeric = True
-
-    def _encode_targets(self, y, reset, classes, incremental):
-        Y = np.asarray(y, dtype=np.float64)
-        if Y.ndim == 1:
-            Y = Y.reshape(-1, 1)
-        if not reset and Y.shape[1] != self.n_outputs_:
-            raise ValueError(
-                f"y has {Y.shape[1]} output(s), but the model was fitted with "
-                f"{self.n_outputs_}. Refit from scratch to change the outputs."
-            )
-        return Y
-
-    def _apply_class_weight(self, y, sample_weight, dtype, incremental):
-        return sample_weight
-
-    def _output_activation(self):
-        return "identity"
-
-    def _stratify_labels(self, Y):
-        return None
-
-    def _score_encoded(self, Y, Y_pred, sample_weight):
-        return r2_score(Y, Y_pred, sample_weight=sample_weight)
-
-    def predict(self, X):
-        """Predict using the trained network.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The input samples.
-
-        Returns
-        -------
-        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            The predicted values.
-        """
-        check_is_fitted(self)
-        Y_pred = self._predict_output(self._validate_X(X))
-        if self.n_outputs_ == 1:
-            return Y_pred.ravel()
-        return Y_pred
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        tags.target_tags.single_output = True
         return tags

@@ -24,7 +24,7 @@ from sklearn.utils.estimator_checks import (
 )
 
 from sknn_math._elman import ElmanClassifier, ElmanRegressor, make_windows
-from sknn_math._training import pack_parameters
+from _gradient_check import central_differences, loss_and_gradient
 
 # Short fits (small max_iter) are the point of many tests here, and the defaults
 # may use all 200 epochs on the behaviour problems: neither is a test failure.
@@ -127,11 +127,7 @@ def fitted_network(Estimator, X, y, **params):
 
 
 def analytic_gradient(est, X, Y, sample_weight):
-    theta, coefs, intercepts = pack_parameters(est.coefs_, est.intercepts_,
-                                               np.float64)
-    est.coefs_, est.intercepts_ = coefs, intercepts
-    grad = np.empty_like(theta)
-    loss = est._loss_grad(theta, grad, X, Y, sample_weight, {})
+    theta, loss, grad, _ = loss_and_gradient(est, X, Y, sample_weight)
     return theta, loss, grad
 
 
@@ -166,13 +162,7 @@ def test_bptt_gradient_matches_finite_differences(activation, truncate, weighted
             l1_ratio, classifier, truncate, frozen)
 
     assert loss == pytest.approx(literal_loss(theta, *args), rel=1e-12)
-    eps = 1e-6
-    numeric = np.empty_like(theta)
-    for j in range(theta.size):
-        step = np.zeros_like(theta)
-        step[j] = eps
-        numeric[j] = (literal_loss(theta + step, *args)
-                      - literal_loss(theta - step, *args)) / (2 * eps)
+    numeric = central_differences(lambda x: literal_loss(x, *args), theta)
     assert_allclose(grad, numeric, rtol=1e-6, atol=1e-8)
 
 

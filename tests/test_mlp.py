@@ -14,7 +14,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sknn_math import SigmoidMLPClassifier, SigmoidMLPRegressor
-from sknn_math._training import pack_parameters
+from _gradient_check import central_differences, loss_and_gradient
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -30,29 +30,10 @@ def noisy_xor(n=200, seed=0):
 
 # ----------------------------------------------------------------------------
 # Gradients
-def _objective_and_gradient(est, X, Y, sample_weight):
-    """The estimator's own loss and gradient at its current weights, float64."""
-    theta, coefs, intercepts = pack_parameters(est.coefs_, est.intercepts_, np.float64)
-    est.coefs_, est.intercepts_ = coefs, intercepts
-    grad = np.empty_like(theta)
-    loss = est._loss_grad(theta, grad, X, Y, sample_weight, {})
-
-    def f(x):
-        theta[...] = x
-        return est._loss_grad(theta, np.empty_like(theta), X, Y, sample_weight, {})
-
-    return theta.copy(), loss, grad.copy(), f
-
-
 def assert_gradient_matches_finite_differences(est, X, Y, sample_weight, rtol=1e-6):
-    theta0, _, grad, f = _objective_and_gradient(est, X, Y, sample_weight)
-    h = 1e-6
-    numeric = np.empty_like(theta0)
-    for k in range(theta0.size):
-        step = np.zeros_like(theta0)
-        step[k] = h
-        numeric[k] = (f(theta0 + step) - f(theta0 - step)) / (2 * h)
-    np.testing.assert_allclose(grad, numeric, rtol=rtol, atol=1e-8)
+    theta, _, grad, J = loss_and_gradient(est, X, Y, sample_weight)
+    np.testing.assert_allclose(grad, central_differences(J, theta), rtol=rtol,
+                               atol=1e-8)
 
 
 @pytest.mark.parametrize("activation", ["logistic", "tanh", "relu", "identity"])
@@ -98,9 +79,8 @@ def test_sparse_input_gives_the_dense_gradient():
     X[X < 0.5] = 0
     est = SigmoidMLPClassifier((4,), max_iter=2, random_state=0).fit(X, y)
     Y = est._label_binarizer.transform(y).astype(float)
-    _, loss_dense, grad_dense, _ = _objective_and_gradient(est, X, Y, None)
-    _, loss_sparse, grad_sparse, _ = _objective_and_gradient(est, sp.csr_matrix(X), Y,
-                                                             None)
+    _, loss_dense, grad_dense, _ = loss_and_gradient(est, X, Y, None)
+    _, loss_sparse, grad_sparse, _ = loss_and_gradient(est, sp.csr_matrix(X), Y, None)
     assert loss_sparse == pytest.approx(loss_dense, rel=1e-12)
     np.testing.assert_allclose(grad_sparse, grad_dense, rtol=1e-10, atol=1e-14)
 
@@ -186,7 +166,7 @@ def test_loss_equals_scikit_learn(n_classes, weighted):
     ours = SigmoidMLPClassifier((5,), alpha=0.7, max_iter=1, random_state=0).fit(X, y)
     _copy_weights(sk, ours)
     Y = ours._label_binarizer.transform(y).astype(float)
-    _, loss, _, _ = _objective_and_gradient(ours, X, Y, sample_weight)
+    _, loss, _, _ = loss_and_gradient(ours, X, Y, sample_weight)
     assert loss == pytest.approx(sk.loss_, rel=1e-12)
 
 
@@ -195,7 +175,7 @@ def test_loss_equals_scikit_learn(n_classes, weighted):
 def test_softmax_log_loss_is_exact_where_probabilities_underflow(dtype, weighted):
     from scipy.special import log_softmax, softmax
 
-    from sknn_math._activations import softmax_log_loss
+    from sknn_math._losses import softmax_log_loss
 
     rng = np.random.RandomState(0)
     # rows 0 and 1 saturate: the true class's probability underflows to 0

@@ -1,0 +1,103 @@
+"""The data terms of the objective, chosen by the public ``loss`` name.
+
+Each loss is the weighted mean over samples of a per-sample loss, with the same
+values as scikit-learn's MLP, so that equal weights give an equal loss. A loss is
+read together with the network's output activation: ``log_loss`` is the
+cross-entropy of the output's own distribution, categorical under a softmax,
+independent Bernoulli under logistic outputs.
+"""
+
+import numpy as np
+from scipy.special import xlogy
+
+from ._activations import ACTIVATIONS, DERIVATIVES, row_max, row_sums
+
+
+def _weighted_mean(per_sample, sample_weight):
+    if sample_weight is None:
+        return per_sample.sum() / per_sample.shape[0]
+    return np.dot(per_sample, sample_weight) / sample_weight.sum()
+
+
+def squared_error(Y, Y_pred, sample_weight=None, out_activation="identity"):
+    """½ · mean over outputs of (ŷ − y)², averaged over samples."""
+    diff = Y_pred - Y
+    per_sample = np.einsum("ij,ij->i", diff, diff) / (2 * Y.shape[1])
+    return _weighted_mean(per_sample, sample_weight)
+
+
+def log_loss(Y, Y_pred, sample_weight=None, out_activation="softmax"):
+    """Cross-entropy of ``Y`` under the output's distribution ``Y_pred``.
+
+    Softmax: −Σ_k y_k log p_k, with one-hot ``Y`` one log per sample (−log of the
+    true class's probability). Logistic: −Σ_k [y_k log p_k + (1 − y_k) log(1 − p_k)].
+    Probabilities are clipped at eps as scikit-learn does, so that scoring a model
+    never meets log 0.
+    """
+    eps = np.finfo(Y_pred.dtype).eps
+    if out_activation == "logistic":
+        P = np.clip(Y_pred, eps, 1 - eps)
+        per_sample = -(xlogy(Y, P) + xlogy(1 - Y, 1 - P)).sum(axis=1)
+        return _weighted_mean(per_sample, sample_weight)
+    # scikit-learn also clips at 1 − eps, which changes −log p by at most eps.
+    p_true = row_sums(Y * Y_pred)
+    np.maximum(p_true, eps, out=p_true)
+    per_sample = np.log(p_true, out=p_true)
+    return -_weighted_mean(per_sample, sample_weight)
+
+
+LOSSES = {
+    "squared_error": squared_error,
+    "log_loss": log_loss,
+}
+
+
+def softmax_log_loss(Z, Y, sample_weight=None):
+    """Softmax of the logits ``Z`` in place, and the cross-entropy of one-hot ``Y``.
+
+    The loss comes from the logits, −log p_true = log Σ_k e^{z_k − m} − (z_true − m)
+    with m the row maximum: exact where p_true underflows, and the true value of
+    the objective whose gradient is P − Y (clipping p, as :func:`log_loss` does for
+    scoring, would bend it). Returns the probabilities (``Z`` itself) and the loss.
+    """
+    Z -= row_max(Z)[:, np.newaxis]
+    if sample_weight is None:
+        shifted_true = np.vdot(Z, Y)  # Σ_i (z_true − m)_i in one product
+    else:
+        shifted_true = np.dot(sample_weight, row_sums(np.multiply(Z, Y)))
+    np.exp(Z, out=Z)
+    norm = row_sums(Z)
+    Z /= norm[:, np.newaxis]
+    log_norm = np.log(norm, out=norm)
+    if sample_weight is None:
+        return Z, (log_norm.sum() - shifted_true) / Z.shape[0]
+    return Z, (np.dot(sample_weight, log_norm) - shifted_true) / sample_weight.sum()
+
+
+def output_and_loss(loss, out_activation, Y, Z, sample_weight=None):
+    """The output layer's activations from its pre-activations ``Z`` (overwritten),
+    and the training loss of ``Y`` under them."""
+    if loss == "log_loss" and out_activation == "softmax":
+        return softmax_log_loss(Z, Y, sample_weight)
+    Y_pred = ACTIVATIONS[out_activation](Z)
+    return Y_pred, LOSSES[loss](Y, Y_pred, sample_weight, out_activation)
+
+
+def output_delta(loss, out_activation, Y, Y_pred):
+    """∂loss/∂z of the output layer, per sample (before sample weighting).
+
+    For the canonical pairs the derivative collapses to ŷ − y:
+    softmax + log loss, logistic + binary log loss. Squared error averages over the
+    outputs, hence the 1/n_outputs; through a squashing output it picks up σ'(z).
+    """
+    delta = Y_pred - Y
+    if loss != "squared_error":
+        return delta
+    delta /= Y.shape[1]
+    if out_activation == "logistic":
+        delta *= DERIVATIVES["logistic"](Y_pred, np.empty_like(delta))
+    elif out_activation == "softmax":
+        # Jacobian of softmax: ∂p_k/∂z_j = p_k (δ_kj − p_j).
+        delta -= np.einsum("ij,ij->i", delta, Y_pred)[:, np.newaxis]
+        delta *= Y_pred
+    return delta

@@ -1,0 +1,290 @@
+"""What a network is trained for: classification or regression.
+
+A task mixin stands on the left of a network class
+(``class SigmoidMLPClassifier(ClassifierTask, _BaseMLP)``) and implements the task
+hooks that :class:`~sknn_math._training.BaseNetwork` declares: how targets are
+encoded (``_encode_targets``), weighted (``_apply_class_weight``), squashed
+(``_output_activation``), stratified (``_stratify_labels``) and scored
+(``_score_encoded``). It also gives the public ``predict`` family and
+``partial_fit``, whose signature differs between the two tasks.
+"""
+
+import numpy as np
+from sklearn.base import ClassifierMixin, RegressorMixin
+from sklearn.metrics import r2_score
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import type_of_target, unique_labels
+from sklearn.utils.validation import check_is_fitted, column_or_1d
+
+from ._validation import fit_context
+
+
+def is_stochastic(estimator):
+    """``available_if`` guard: ``partial_fit`` exists for the stochastic solvers."""
+    if estimator.solver not in ("sgd", "adam"):
+        raise AttributeError(
+            f"partial_fit is only available for stochastic optimizers; "
+            f"{estimator.solver!r} is not stochastic."
+        )
+    return True
+
+
+class ClassifierTask(ClassifierMixin):
+    """Targets, output layer and scoring of a classifier (binary, multiclass,
+    multilabel), mixed in on the left of a network class.
+
+    Reads the estimator's ``class_weight`` parameter and the fitted
+    ``out_activation_``.
+    """
+
+    _y_numeric = False
+
+    def _encode_targets(self, y, reset, classes, incremental):
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        if reset:
+            if incremental and classes is None:
+                raise ValueError(
+                    "classes must be passed on the first call to partial_fit: "
+                    "the full list of labels, e.g. classes=np.unique(y_all)."
+                )
+            self._label_binarizer = LabelBinarizer()
+            if classes is not None and type_of_target(y) != "multilabel-indicator":
+                self._label_binarizer.fit(unique_labels(classes))
+            else:
+                self._label_binarizer.fit(y)
+            self.classes_ = self._label_binarizer.classes_
+            if (self._label_binarizer.y_type_ != "multilabel-indicator"
+                    and len(self.classes_) < 2):
+                raise ValueError(
+                    f"The classifier needs samples of at least two classes; got one "
+                    f"class: {self.classes_[0]!r}."
+                )
+        elif (incremental and classes is not None
+              and not np.array_equal(unique_labels(classes), self.classes_)):
+            raise ValueError(
+                f"classes={classes!r} is not the same as on the first call to "
+                f"partial_fit ({self.classes_!r})."
+            )
+        fitted_on_y = reset and classes is None
+        if self._label_binarizer.y_type_ != "multilabel-indicator" and not fitted_on_y:
+            unknown = np.setdiff1d(unique_labels(y), self.classes_)
+            if unknown.size:
+                raise ValueError(
+                    f"y contains labels {unknown.tolist()} not in classes_="
+                    f"{self.classes_.tolist()}. Refit from scratch, or pass every "
+                    "label in classes on the first call to partial_fit."
+                )
+        Y = self._label_binarizer.transform(y)
+        return np.asarray(Y, dtype=np.float64)
+
+    def _apply_class_weight(self, y, sample_weight, dtype, incremental):
+        if self.class_weight is None:
+            return sample_weight
+        if incremental and self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported by partial_fit, whose "
+                "batches do not show the class frequencies. Compute the weights "
+                "once with sklearn.utils.class_weight.compute_class_weight and pass "
+                "them as a dict."
+            )
+        if isinstance(self.class_weight, dict):
+            if self._label_binarizer.y_type_ == "multilabel-indicator":
+                raise ValueError(
+                    "class_weight as a dict weighs the classes of one label, but y "
+                    "is multilabel. Use class_weight='balanced', or pass "
+                    "sample_weight."
+                )
+            missing = set(self.class_weight) - set(self.classes_.tolist())
+            if missing:
+                raise ValueError(
+                    f"class_weight names labels {sorted(missing, key=str)} that are "
+                    f"not in the data's classes {self.classes_.tolist()}."
+                )
+        weights = compute_sample_weight(self.class_weight, y).astype(dtype)
+        return weights if sample_weight is None else weights * sample_weight
+
+    def _output_activation(self):
+        if self._label_binarizer.y_type_ == "multiclass":
+            return "softmax"
+        return "logistic"
+
+    def _stratify_labels(self, Y):
+        if self.out_activation_ == "softmax":
+            return Y.argmax(axis=1)
+        if Y.shape[1] == 1:
+            return Y.ravel()
+        return None
+
+    def _score_encoded(self, Y, Y_pred, sample_weight):
+        """Accuracy (subset accuracy for multilabel) on encoded targets."""
+        if self.out_activation_ == "softmax":
+            correct = Y_pred.argmax(axis=1) == Y.argmax(axis=1)
+        else:
+            correct = np.all((Y_pred > 0.5) == (Y > 0.5), axis=1)
+        return np.average(correct, weights=sample_weight)
+
+    @available_if(is_stochastic)
+    @fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Update the model with one epoch over the given data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data (for the Elman networks, sequences in the layout of
+            ``fit``).
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+            The class labels.
+        classes : array-like of shape (n_classes,), default=None
+            Every label the model will see. Required on the first call, ignored
+            (but checked) afterwards.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples in the loss.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input samples.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            The predicted classes (an indicator matrix for multilabel targets).
+        """
+        check_is_fitted(self)
+        P = self._predict_output(self._validate_X(X))
+        if self.n_outputs_ == 1:
+            P = P.ravel()
+        return self._label_binarizer.inverse_transform(P)
+
+    def predict_proba(self, X):
+        """Probability estimates.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probability of each class, in the order of ``classes_``. For multilabel
+            targets, the independent probability of each label.
+        """
+        check_is_fitted(self)
+        P = self._predict_output(self._validate_X(X))
+        if self.n_outputs_ == 1 and self._label_binarizer.y_type_ == "binary":
+            return np.hstack([1 - P, P])
+        return P
+
+    def predict_log_proba(self, X):
+        """Logarithm of the probability estimates.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            ``log(predict_proba(X))``.
+        """
+        proba = self.predict_proba(X)
+        with np.errstate(divide="ignore"):
+            return np.log(proba)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+class RegressorTask(RegressorMixin):
+    """Targets, output layer and scoring of a regressor (single or multi-output),
+    mixed in on the left of a network class."""
+
+    _y_numeric = True
+
+    def _encode_targets(self, y, reset, classes, incremental):
+        Y = np.asarray(y, dtype=np.float64)
+        if Y.ndim == 1:
+            Y = Y.reshape(-1, 1)
+        if not reset and Y.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {Y.shape[1]} output(s), but the model was fitted with "
+                f"{self.n_outputs_}. Refit from scratch to change the outputs."
+            )
+        return Y
+
+    def _apply_class_weight(self, y, sample_weight, dtype, incremental):
+        return sample_weight
+
+    def _output_activation(self):
+        return "identity"
+
+    def _stratify_labels(self, Y):
+        return None
+
+    def _score_encoded(self, Y, Y_pred, sample_weight):
+        return r2_score(Y, Y_pred, sample_weight=sample_weight)
+
+    @available_if(is_stochastic)
+    @fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Update the model with one epoch over the given data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data (for the Elman networks, sequences in the layout of
+            ``fit``).
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples in the loss.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def predict(self, X):
+        """Predict using the trained network.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input samples.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The predicted values.
+        """
+        check_is_fitted(self)
+        Y_pred = self._predict_output(self._validate_X(X))
+        if self.n_outputs_ == 1:
+            return Y_pred.ravel()
+        return Y_pred
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        return tags
