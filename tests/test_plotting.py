@@ -151,7 +151,7 @@ def test_som_display_rejects_what_it_cannot_draw(kwargs, match):
 
 
 def test_component_planes_one_plane_per_feature_by_name():
-    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pandas")
     iris = load_iris(as_frame=True)
     som = SelfOrganizingMap(5, 6, topology="hexagonal", random_state=0).fit(iris.data)
     names = ["petal length (cm)", "sepal width (cm)"]
@@ -162,4 +162,3 @@ def test_component_planes_one_plane_per_feature_by_name():
     all_planes = ComponentPlanesDisplay.from_estimator(som, n_cols=3)
     assert all_planes.axes_.shape == (2, 3)
     assert not all_planes.axes_[1, 2].get_visible()
-    assert isinstance(iris.data, pd.DataFrame)
