@@ -54,6 +54,11 @@ from ._validation import (
 __all__ = ["SelfOrganizingMap"]
 
 
+def _total_weight(n_samples, sample_weight):
+    """Number of samples, or the sum of their weights (a weight counts as copies)."""
+    return n_samples if sample_weight is None else float(sample_weight.sum())
+
+
 class SelfOrganizingMap(
     ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, BaseEstimator
 ):
@@ -594,7 +599,7 @@ class SelfOrganizingMap(
             # A weight counts as that many copies of its sample (scikit-learn's
             # convention), so the map is sized from the weight sum: weights scaled
             # to sum to 1 ask for the map of one sample. Set n_rows/n_cols then.
-            n_eff = n_samples if sample_weight is None else float(sample_weight.sum())
+            n_eff = _total_weight(n_samples, sample_weight)
             n_rows, n_cols = pick_map_shape(
                 n_eff, pca[1], self.topology, self.n_rows, self.n_cols
             )
@@ -647,7 +652,7 @@ class SelfOrganizingMap(
         # Online schedules hold one value per step: report the epoch's first.
         sigma = float(np.ravel(sigma)[0])
         eta = None if eta is None else float(np.ravel(eta)[0])
-        total = n_samples if sample_weight is None else float(sample_weight.sum())
+        total = _total_weight(n_samples, sample_weight)
         rate = "" if eta is None else f", learning rate = {eta:.4g}"
         of = "" if n_epochs is None else f"/{n_epochs}"  # partial_fit has no end
         print(
@@ -658,7 +663,7 @@ class SelfOrganizingMap(
     def _finalize(self, X, sample_weight):
         """Labels, errors, hits and unit groups of the trained codebook on ``X``."""
         bmu, error_sum, wrong_sum = self._bmu_and_errors(X, sample_weight)
-        total = X.shape[0] if sample_weight is None else float(sample_weight.sum())
+        total = _total_weight(X.shape[0], sample_weight)
         self.quantization_error_ = error_sum / total
         self.topographic_error_ = (
             float("nan") if self.codebook_.shape[0] == 1 else wrong_sum / total
@@ -841,7 +846,7 @@ class SelfOrganizingMap(
 
     def _errors(self, X, sample_weight):
         _, error_sum, wrong_sum = self._bmu_and_errors(X, sample_weight)
-        total = X.shape[0] if sample_weight is None else float(sample_weight.sum())
+        total = _total_weight(X.shape[0], sample_weight)
         return error_sum / total, wrong_sum / total
 
     def score(self, X, y=None, sample_weight=None):
