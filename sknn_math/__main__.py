@@ -115,8 +115,6 @@ def tour_som():
 
 def write_figures(results, out):
     """Draw the tour's figures into the folder ``out``; return the files written."""
-    import os
-
     import matplotlib
 
     matplotlib.use("Agg")

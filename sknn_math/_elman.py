@@ -30,7 +30,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._activations import ACTIVATIONS, DERIVATIVES
+from ._activations import ACTIVATIONS, DERIVATIVES, column_sums
 from ._tasks import ClassifierTask, RegressorTask
 from ._training import BaseNetwork
 from ._validation import Interval, StrOptions, reject_non_numeric
@@ -301,7 +301,7 @@ class _BaseElman(BaseNetwork):
 
         # Output layer: ∂ℓ/∂W_hy = h_Tᵀ δ_out, ∂ℓ/∂b_y = Σ_i δ_out
         np.dot(states[T - 1].T, delta, out=grad_W_hy)
-        np.sum(delta, axis=0, out=grad_b_y)
+        column_sums(delta, out=grad_b_y)
 
         # Truncated BPTT stops the gradient `bptt_truncate` steps before the end:
         # the states before step `first` count as constants.
@@ -319,7 +319,7 @@ class _BaseElman(BaseNetwork):
         # Σ_t x_tᵀ δ_t and Σ_t h_{t-1}ᵀ δ_t as one product each over k·n rows.
         D = deltas[first:].reshape(k * n, H)
         np.dot(X_t[first:].reshape(k * n, d).T, D, out=grad_W_xh)
-        np.sum(D, axis=0, out=grad_b_h)
+        column_sums(D, out=grad_b_h)
         if first > 0:
             h_prev = states[first - 1:T - 1].reshape(k * n, H)
             np.dot(h_prev.T, D, out=grad_W_hh)
