@@ -165,7 +165,7 @@ class _BaseElman(BaseNetwork):
         ndim = getattr(X, "ndim", None)
         if ndim is None:
             return X, None
-        if ndim == 1 and getattr(X, "dtype", None) == object and any(
+        if ndim == 1 and getattr(X, "dtype", None) == np.dtype(object) and any(
             isinstance(row, (list, tuple, np.ndarray)) for row in X
         ):
             raise ValueError(

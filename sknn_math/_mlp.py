@@ -64,7 +64,7 @@ class _BaseMLP(BaseNetwork):
         factor = 2.0 if self.activation == "logistic" else 6.0
         sizes = self._layer_sizes(n_features, n_outputs)
         coefs, intercepts = [], []
-        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
             bound = np.sqrt(factor / (fan_in + fan_out))
             coefs.append(rng.uniform(-bound, bound, (fan_in, fan_out)))
             intercepts.append(rng.uniform(-bound, bound, fan_out))
@@ -95,7 +95,7 @@ class _BaseMLP(BaseNetwork):
         activations = workspace.activations
         activations[0] = h = X
         last = len(coefs) - 1
-        for layer, (W, b) in enumerate(zip(coefs, intercepts)):
+        for layer, (W, b) in enumerate(zip(coefs, intercepts, strict=True)):
             z = activations[layer + 1]
             # z_l = h_{l-1} W_l + b_l
             if isinstance(h, np.ndarray):
@@ -271,7 +271,8 @@ class SigmoidMLPClassifier(ClassifierTask, _BaseMLP):
 
     .. math::
 
-        \\frac{α}{Σ_i w_i}\\Big(\\frac{1-ρ}{2}\\sum_l ‖W_l‖_2^2 + ρ\\sum_l ‖W_l‖_1\\Big),
+        \\frac{α}{Σ_i w_i}\\Big(\\frac{1-ρ}{2}\\sum_l ‖W_l‖_2^2
+        + ρ\\sum_l ‖W_l‖_1\\Big),
 
     ρ = ``l1_ratio``, by backpropagation: δ_L = ŷ − y for log loss, then
     δ_{l−1} = (δ_l W_lᵀ) ⊙ σ'(z_{l−1}). Given the same ``coefs_`` and
