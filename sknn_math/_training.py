@@ -541,26 +541,15 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
             if self.verbose:
                 print(f"{message}, learning rate = {optimizer.learning_rate:.6g}, "
                       f"time = {time.perf_counter() - start:.2f}s")
-            if self._no_improvement_count > self.n_iter_no_change:
-                if optimizer.trigger_stopping(self.verbose):
-                    if self.verbose:
-                        criterion = ("Validation score" if validation
-                                     else "Training loss")
-                        print(f"{criterion} did not improve more than tol="
-                              f"{self.tol:f} for {self.n_iter_no_change} "
-                              "consecutive epochs. Stopping.")
-                    break
-                self._no_improvement_count = 0
-            if incremental:
+            if self._plateau_stops(optimizer, validation) or incremental:
                 break
         else:
-            if not incremental:
-                warnings.warn(
-                    f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
-                    "reached and the optimization hasn't converged yet. Increase "
-                    "max_iter, or raise learning_rate_init.",
-                    ConvergenceWarning, stacklevel=3,
-                )
+            warnings.warn(
+                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
+                "reached and the optimization hasn't converged yet. Increase "
+                "max_iter, or raise learning_rate_init.",
+                ConvergenceWarning, stacklevel=3,
+            )
         if validation is not None:
             theta[...] = validation.best_theta
 
@@ -583,6 +572,21 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         if not np.all(np.isfinite(params.theta)):
             raise _Diverged(np.nan)
         return float(accumulated / batches.total_weight)
+
+    def _plateau_stops(self, optimizer, validation):
+        """After ``n_iter_no_change`` epochs without progress, stop — or, under
+        the 'adaptive' schedule, lower the learning rate and go on."""
+        if self._no_improvement_count <= self.n_iter_no_change:
+            return False
+        if not optimizer.trigger_stopping(self.verbose):
+            self._no_improvement_count = 0
+            return False
+        if self.verbose:
+            criterion = ("Validation score" if validation is not None
+                         else "Training loss")
+            print(f"{criterion} did not improve more than tol={self.tol:f} for "
+                  f"{self.n_iter_no_change} consecutive epochs. Stopping.")
+        return True
 
     def _record_training_loss(self):
         """Track the best training loss; return whether this epoch improved it."""
