@@ -26,19 +26,36 @@ def datasets(draw, min_samples=2, max_samples=25, max_features=5):
 
 
 def _classifiers():
-    estimators = [sknn_math.SigmoidMLPClassifier((3,), max_iter=3, random_state=0)]
-    if hasattr(sknn_math, "ElmanClassifier"):
-        estimators.append(sknn_math.ElmanClassifier(hidden_size=3, max_iter=3,
-                                                    random_state=0))
-    return estimators
+    return [
+        sknn_math.SigmoidMLPClassifier((3,), max_iter=3, random_state=0),
+        sknn_math.ElmanClassifier(hidden_size=3, max_iter=3, random_state=0),
+    ]
 
 
 def _regressors():
-    estimators = [sknn_math.SigmoidMLPRegressor((3,), max_iter=3, random_state=0)]
-    if hasattr(sknn_math, "ElmanRegressor"):
-        estimators.append(sknn_math.ElmanRegressor(hidden_size=3, max_iter=3,
-                                                   random_state=0))
-    return estimators
+    return [
+        sknn_math.SigmoidMLPRegressor((3,), max_iter=3, random_state=0),
+        sknn_math.ElmanRegressor(hidden_size=3, max_iter=3, random_state=0),
+    ]
+
+
+def assert_equal_up_to_rounding(actual, desired, X):
+    """Outputs for the same rows of ``X``, computed by differently shaped or ordered
+    matrix products, agree to within their rounding error.
+
+    BLAS promises no bit-identity between such calls (a row's place in the block
+    decides which kernel computes it). A row's error starts as the rounding of its
+    first products, of order eps·‖x‖₁ for weights of order one; the sigmoids'
+    slopes and the later layers pass it on without growing it much.
+    """
+    eps = np.finfo(X.dtype).eps
+    row_scale = np.maximum(1.0, np.abs(X).sum(axis=1))
+    tol = 32 * eps * row_scale.reshape((-1,) + (1,) * (np.ndim(desired) - 1))
+    excess = np.abs(np.asarray(actual, float) - np.asarray(desired, float)) - tol
+    assert np.all(excess <= 0), (
+        f"differ by more than rounding at rows {np.unique(np.nonzero(excess > 0)[0])}"
+        f":\n{actual}\n{desired}")
+    return tol
 
 
 @pytest.mark.parametrize("estimator", _classifiers(), ids=lambda e: type(e).__name__)
@@ -80,52 +97,59 @@ def test_sample_order_does_not_change_per_sample_predictions(estimator, X, seed)
     y = np.arange(len(X)) % 2
     est = estimator.fit(X, y)
     perm = np.random.RandomState(seed).permutation(len(X))
-    out = est.predict(X)
-    np.testing.assert_array_equal(est.predict(X[perm]), out[perm])
+    if not hasattr(est, "predict_proba"):
+        assert_equal_up_to_rounding(est.predict(X[perm]), est.predict(X)[perm], X[perm])
+        return
+    proba = est.predict_proba(X)[perm]
+    tol = assert_equal_up_to_rounding(est.predict_proba(X[perm]), proba, X[perm])
+    # a label may flip only between classes whose probabilities tie within rounding
+    top_two = np.sort(proba, axis=1)[:, -2:]
+    clear = top_two[:, 1] - top_two[:, 0] > 2 * tol.ravel()
+    labels = est.predict(X)[perm]
+    np.testing.assert_array_equal(est.predict(X[perm])[clear], labels[clear])
 
 
-@pytest.mark.parametrize("Estimator", [sknn_math.SigmoidMLPClassifier] + (
-    [sknn_math.ElmanClassifier] if hasattr(sknn_math, "ElmanClassifier") else []))
+@pytest.mark.parametrize("Estimator", [sknn_math.SigmoidMLPClassifier,
+                                       sknn_math.ElmanClassifier])
 @SETTINGS
 @given(X=datasets(min_samples=6), cuts=st.lists(st.integers(1, 24), max_size=4))
 def test_partial_fit_accepts_any_chunking(Estimator, X, cuts):
     y = np.arange(len(X)) % 2
     est = Estimator(random_state=0)
     bounds = sorted({c for c in cuts if c < len(X)})
-    for chunk_X, chunk_y in zip(np.split(X, bounds), np.split(y, bounds)):
+    for chunk_X, chunk_y in zip(np.split(X, bounds), np.split(y, bounds),
+                                strict=True):
         est.partial_fit(chunk_X, chunk_y, classes=[0, 1])
     assert est.n_iter_ == len(bounds) + 1
     assert np.all(np.isfinite(est.predict_proba(X)))
 
 
-if hasattr(sknn_math, "SelfOrganizingMap"):
+@SETTINGS
+@given(X=datasets(min_samples=5), shape=st.tuples(st.integers(1, 4),
+                                                  st.integers(2, 4)),
+       topology=st.sampled_from(["rectangular", "hexagonal"]),
+       periodic=st.booleans())
+def test_som_transform_is_a_distance_whose_argmin_is_predict(X, shape, topology,
+                                                              periodic):
+    som = sknn_math.SelfOrganizingMap(
+        n_rows=shape[0], n_cols=shape[1], topology=topology, periodic=periodic,
+        init="random", max_iter=2, random_state=0,
+    ).fit(X)
+    D = som.transform(X)
+    assert D.shape == (len(X), shape[0] * shape[1])
+    assert np.all(D >= 0)
+    labels = som.predict(X)
+    # ties aside, the winner is the nearest unit
+    np.testing.assert_allclose(D[np.arange(len(X)), labels], D.min(axis=1),
+                               rtol=1e-5, atol=1e-6)
 
-    @SETTINGS
-    @given(X=datasets(min_samples=5), shape=st.tuples(st.integers(1, 4),
-                                                      st.integers(2, 4)),
-           topology=st.sampled_from(["rectangular", "hexagonal"]),
-           periodic=st.booleans())
-    def test_som_transform_is_a_distance_whose_argmin_is_predict(X, shape, topology,
-                                                                  periodic):
-        som = sknn_math.SelfOrganizingMap(
-            n_rows=shape[0], n_cols=shape[1], topology=topology, periodic=periodic,
-            init="random", max_iter=2, random_state=0,
-        ).fit(X)
-        D = som.transform(X)
-        assert D.shape == (len(X), shape[0] * shape[1])
-        assert np.all(D >= 0)
-        labels = som.predict(X)
-        # ties aside, the winner is the nearest unit
-        np.testing.assert_allclose(D[np.arange(len(X)), labels], D.min(axis=1),
-                                   rtol=1e-5, atol=1e-6)
-
-    @SETTINGS
-    @given(X=datasets(min_samples=8), cuts=st.lists(st.integers(1, 24), max_size=4))
-    def test_som_partial_fit_accepts_any_chunking(X, cuts):
-        som = sknn_math.SelfOrganizingMap(n_rows=2, n_cols=2, init="random",
-                                          random_state=0)
-        bounds = sorted({c for c in cuts if c < len(X)})
-        for chunk in np.split(X, bounds):
-            som.partial_fit(chunk)
-        assert np.all(np.isfinite(som.codebook_))
-        assert som.predict(X).shape == (len(X),)
+@SETTINGS
+@given(X=datasets(min_samples=8), cuts=st.lists(st.integers(1, 24), max_size=4))
+def test_som_partial_fit_accepts_any_chunking(X, cuts):
+    som = sknn_math.SelfOrganizingMap(n_rows=2, n_cols=2, init="random",
+                                      random_state=0)
+    bounds = sorted({c for c in cuts if c < len(X)})
+    for chunk in np.split(X, bounds):
+        som.partial_fit(chunk)
+    assert np.all(np.isfinite(som.codebook_))
+    assert som.predict(X).shape == (len(X),)
