@@ -2,26 +2,26 @@
 
 import pytest
 from sklearn.base import BaseEstimator
-from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
+from sklearn.utils.estimator_checks import (
+    check_param_validation,
+    parametrize_with_checks,
+)
 
 import sknn_math
 
 
 def _public_estimators():
-    """Small, fast instances of every public estimator."""
-    estimators = [
+    """Small, fast instances of every public estimator, each configuration once."""
+    return [
         sknn_math.SigmoidMLPClassifier(random_state=0),
         sknn_math.SigmoidMLPClassifier(
             hidden_layer_sizes=(), learning_rate_init=0.01, random_state=0
         ),
         sknn_math.SigmoidMLPRegressor(random_state=0),
+        sknn_math.ElmanClassifier(random_state=0),
+        sknn_math.ElmanRegressor(random_state=0),
+        sknn_math.SelfOrganizingMap(random_state=0),
     ]
-    for name in ("ElmanClassifier", "ElmanRegressor"):
-        if hasattr(sknn_math, name):
-            estimators.append(getattr(sknn_math, name)(random_state=0))
-    if hasattr(sknn_math, "SelfOrganizingMap"):
-        estimators.append(sknn_math.SelfOrganizingMap(random_state=0))
-    return estimators
 
 
 ESTIMATORS = _public_estimators()
@@ -44,4 +44,22 @@ def test_every_public_estimator_is_checked():
         if isinstance(getattr(sknn_math, name), type)
         and issubclass(getattr(sknn_math, name), BaseEstimator)
     }
-    assert exported <= checked
+    assert exported == checked
+
+
+def test_public_names_are_exactly_these():
+    assert set(sknn_math.__all__) == {
+        "SigmoidMLPClassifier",
+        "SigmoidMLPRegressor",
+        "ElmanClassifier",
+        "ElmanRegressor",
+        "SelfOrganizingMap",
+        "make_windows",
+        "ComponentPlanesDisplay",
+        "LossCurveDisplay",
+        "SOMDisplay",
+        "__version__",
+    }
+    assert len(sknn_math.__all__) == len(set(sknn_math.__all__))
+    for name in sknn_math.__all__:
+        assert hasattr(sknn_math, name), name
