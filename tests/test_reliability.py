@@ -8,6 +8,7 @@ problem, and must leave the caller's arrays byte for byte as they were.
 import copy
 import io
 import pickle
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import joblib
@@ -38,6 +39,21 @@ class Spec:
     @property
     def y(self):
         return {"classifier": Y_CLASS, "regressor": Y_REG, "cluster": None}[self.kind]
+
+    def outputs(self, est, X):
+        """The estimator's real-valued outputs on ``X``, the ones its labels (if
+        any) are read from: these can be compared within a tolerance, where a
+        label would flip on a near-tie."""
+        method = {"classifier": "predict_proba", "regressor": "predict",
+                  "cluster": "transform"}[self.kind]
+        return np.asarray(getattr(est, method)(X))
+
+    def rows_clear_of_ties(self, outputs, gap):
+        """Rows whose two best classes or units are more than ``gap`` apart in
+        ``outputs``: only there must two computations agree on the label."""
+        best_two = np.sort(outputs, axis=1)
+        best_two = best_two[:, :2] if self.kind == "cluster" else best_two[:, -2:]
+        return np.abs(best_two[:, 1] - best_two[:, 0]) > gap
 
     def fit(self, X=X_TRAIN, y="default", **kwargs):
         y = self.y if isinstance(y, str) else y
@@ -74,32 +90,29 @@ def _specs():
              lambda: sknn_math.SigmoidMLPRegressor((4,), max_iter=3, random_state=0),
              "regressor", _supervised_methods(False), accepts_sparse=True),
     ]
-    if hasattr(sknn_math, "ElmanClassifier"):
-        specs.append(Spec(
-            "ElmanClassifier",
-            lambda: sknn_math.ElmanClassifier(hidden_size=4, n_features_per_step=2,
+    regressor_methods = _supervised_methods(False)
+    regressor_methods["forecast"] = lambda est, X: est.forecast(X, 3)
+    specs += [
+        Spec("ElmanClassifier",
+             lambda: sknn_math.ElmanClassifier(hidden_size=4, n_features_per_step=2,
+                                               max_iter=3, random_state=0),
+             "classifier", _supervised_methods(True)),
+        Spec("ElmanRegressor",
+             lambda: sknn_math.ElmanRegressor(hidden_size=4, n_features_per_step=2,
                                               max_iter=3, random_state=0),
-            "classifier", _supervised_methods(True)))
-        regressor_methods = _supervised_methods(False)
-        regressor_methods["forecast"] = lambda est, X: est.forecast(X, 3)
-        specs.append(Spec(
-            "ElmanRegressor",
-            lambda: sknn_math.ElmanRegressor(hidden_size=4, n_features_per_step=2,
-                                             max_iter=3, random_state=0),
-            "regressor", regressor_methods))
-    if hasattr(sknn_math, "SelfOrganizingMap"):
-        specs.append(Spec(
-            "SelfOrganizingMap",
-            lambda: sknn_math.SelfOrganizingMap(n_rows=3, n_cols=3, max_iter=2,
-                                                random_state=0),
-            "cluster", {
-                "predict": lambda est, X: est.predict(X),
-                "transform": lambda est, X: est.transform(X),
-                "score": lambda est, X: est.score(X),
-                "quantization_error": lambda est, X: est.quantization_error(X),
-                "topographic_error": lambda est, X: est.topographic_error(X),
-                "grid_coordinates": lambda est, X: est.grid_coordinates(X),
-            }))
+             "regressor", regressor_methods),
+        Spec("SelfOrganizingMap",
+             lambda: sknn_math.SelfOrganizingMap(n_rows=3, n_cols=3, max_iter=2,
+                                                 random_state=0),
+             "cluster", {
+                 "predict": lambda est, X: est.predict(X),
+                 "transform": lambda est, X: est.transform(X),
+                 "score": lambda est, X: est.score(X),
+                 "quantization_error": lambda est, X: est.quantization_error(X),
+                 "topographic_error": lambda est, X: est.topographic_error(X),
+                 "grid_coordinates": lambda est, X: est.grid_coordinates(X),
+             }),
+    ]
     return specs
 
 
@@ -166,7 +179,7 @@ def _call_and_check(call, X, y, match, **kwargs):
 def test_bad_X_in_every_training_method(spec, bad):
     make_bad, match = BAD_X[bad]
     X_bad = make_bad(X_TRAIN.copy())
-    for name, method in _fit_methods(spec).items():
+    for method in _fit_methods(spec).values():
         n = len(X_bad) if hasattr(X_bad, "__len__") else N
         y = None if spec.y is None else spec.y[:n].copy()
         _call_and_check(lambda X, y, m=method: m(spec.make(), X, y), X_bad, y, match)
@@ -178,15 +191,17 @@ def test_bad_X_in_every_fitted_method(spec, bad):
     make_bad, match = WRONG_WIDTH if bad == "wrong-width" else BAD_X[bad]
     est = spec.fit()
     X_bad = make_bad(X_TRAIN[:8].copy())
-    for name, method in spec.methods.items():
+    for method in spec.methods.values():
         _call_and_check(lambda X, y, m=method: m(est, X), X_bad, None, match)
 
 
 @pytest.mark.parametrize("spec", [s for s in SPECS if s.kind != "cluster"],
                          ids=[s.name for s in SPECS if s.kind != "cluster"])
 def test_bad_y(spec):
-    for name, method in _fit_methods(spec).items():
-        fit = (lambda X, y, m=method: m(spec.make(), X, y))
+    for method in _fit_methods(spec).values():
+        def fit(X, y, m=method):
+            return m(spec.make(), X, y)
+
         _call_and_check(fit, X_TRAIN.copy(), spec.y[:-3].copy(),
                         "inconsistent numbers of samples")
         y_nan = spec.y.astype(float)
@@ -211,7 +226,7 @@ def test_bad_y(spec):
     (np.full(N, np.nan), "NaN|infinity|finite"),
 ], ids=["negative", "all-zero", "wrong-length", "nan"])
 def test_bad_sample_weight(spec, weights, match):
-    for name, method in _fit_methods(spec).items():
+    for method in _fit_methods(spec).values():
         y = None if spec.y is None else spec.y.copy()
         _call_and_check(lambda X, y, m=method: m(spec.make(), X, y,
                                                  sample_weight=weights.copy()),
@@ -231,7 +246,7 @@ def test_invalid_hyperparameters(spec):
 def test_unfitted_use_raises_not_fitted(spec):
     from sklearn.exceptions import NotFittedError
 
-    for name, method in spec.methods.items():
+    for method in spec.methods.values():
         with pytest.raises(NotFittedError):
             method(spec.make(), X_TRAIN)
 
@@ -270,10 +285,11 @@ def test_odd_layouts_train_and_predict(spec, tmp_path):
             assert np.all(np.isfinite(np.asarray(result, dtype=float))), name
         if name in ("fortran", "non-contiguous", "read-only", "memmap", "list",
                     "csr", "csc"):
-            np.testing.assert_allclose(
-                np.asarray(est.predict(X_TRAIN), dtype=float),
-                np.asarray(reference.predict(X_TRAIN), dtype=float),
-                rtol=1e-10, atol=1e-12, err_msg=name)
+            # the same float64 numbers in another layout: the same model up to the
+            # rounding of differently laid-out products, grown over a few epochs
+            np.testing.assert_allclose(spec.outputs(est, X_TRAIN),
+                                       spec.outputs(reference, X_TRAIN),
+                                       rtol=1e-10, atol=1e-12, err_msg=name)
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=SPEC_IDS)
@@ -282,20 +298,23 @@ def test_pandas_input_keeps_feature_names(spec):
     frame = pd.DataFrame(X_TRAIN, columns=[f"f{i}" for i in range(D)])
     est = spec.fit(frame)
     np.testing.assert_array_equal(est.feature_names_in_, frame.columns)
-    est.predict(frame)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # e.g. "X has feature names…"
+        from_frame = spec.outputs(est, frame)
+    np.testing.assert_allclose(from_frame, spec.outputs(spec.fit(), X_TRAIN),
+                               rtol=1e-10, atol=1e-12)
 
 
 # ----------------------------------------------------------------------------
 # Numerical extremes
 @pytest.mark.parametrize("spec", SPECS, ids=SPEC_IDS)
 @pytest.mark.parametrize("scale", [1e-8, 1e8])
-def test_extreme_scales_train_or_stop_clearly(spec, scale):
+def test_extreme_scales_train(spec, scale):
+    # Tiny inputs only shrink the first layer's products, and huge ones saturate
+    # bounded units (or, for the map, make distances large but finite): neither is a
+    # reason to stop, so every estimator trains and answers in finite numbers.
     X = X_TRAIN * scale
-    try:
-        est = spec.fit(X)
-    except ValueError as exc:
-        assert "diverged" in str(exc) or "scale" in str(exc)
-        return
+    est = spec.fit(X)
     for method in spec.methods.values():
         assert np.all(np.isfinite(np.asarray(method(est, X), dtype=float)))
     _assert_finite_model(est)
@@ -374,6 +393,9 @@ def _learned_state(est):
 
 @pytest.mark.parametrize("spec", SPECS, ids=SPEC_IDS)
 def test_grid_search_is_identical_across_n_jobs(spec):
+    # Bit for bit: each worker process repeats the very same computation as the
+    # serial search: same seeds, same data, products this small on one BLAS thread
+    # and chunks that do not depend on the number of threads.
     grid = {"sigma_end": [0.5, 1.0]} if spec.kind == "cluster" else {
         "alpha": [1e-4, 1e-2]}
     serial = GridSearchCV(spec.make(), grid, cv=2, n_jobs=1).fit(X_TRAIN, spec.y)
@@ -388,26 +410,33 @@ def test_grid_search_is_identical_across_n_jobs(spec):
 def test_concurrent_predictions_equal_serial_ones(spec):
     est = spec.fit()
     batches = [RNG.normal(size=(50, D)) for _ in range(16)]
-    serial = [np.asarray(est.predict(X)) for X in batches]
+
+    def query(X):
+        return spec.outputs(est, X), np.asarray(est.predict(X))
+
     with ThreadPoolExecutor(max_workers=4) as pool:
-        threaded = list(pool.map(lambda X: np.asarray(est.predict(X)), batches))
-    for a, b in zip(serial, threaded):
-        assert a.tobytes() == b.tobytes()
+        threaded = list(pool.map(query, batches))
+    # A race on shared state would garble whole rows. Rounding is all that may
+    # differ: the threads' BLAS calls need not be threaded like the serial ones.
+    tol = 64 * np.finfo(X_TRAIN.dtype).eps
+    for X, (outputs, labels) in zip(batches, threaded, strict=True):
+        serial_outputs, serial_labels = query(X)
+        np.testing.assert_allclose(outputs, serial_outputs, rtol=tol, atol=tol)
+        if spec.kind != "regressor":
+            clear = spec.rows_clear_of_ties(serial_outputs, 1e-9)
+            assert clear.mean() > 0.9
+            np.testing.assert_array_equal(labels[clear], serial_labels[clear])
 
 
 @pytest.mark.parametrize("activation", ["tanh", "logistic", "relu"])
-def test_very_long_sequences_train_or_stop_clearly(activation):
+def test_very_long_sequences_train(activation):
+    # Bounded units keep every state finite; ReLU states are unbounded, but from
+    # these initial weights they stay finite over the 1000 steps.
     rng = np.random.RandomState(0)
     X = rng.normal(size=(16, 1000))  # 16 sequences of T = 1000 steps
     y = X[:, -5:].sum(axis=1)
     reg = sknn_math.ElmanRegressor(hidden_size=8, activation=activation, max_iter=3,
-                                   random_state=0)
-    try:
-        reg.fit(X, y)
-    except ValueError as exc:
-        assert "diverged" in str(exc)
-        _assert_finite_model(reg)
-        return
+                                   random_state=0).fit(X, y)
     _assert_finite_model(reg)
     assert np.all(np.isfinite(reg.predict(X)))
     assert np.all(np.isfinite(reg.forecast(X, 3)))
