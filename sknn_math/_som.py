@@ -62,7 +62,7 @@ def _total_weight(n_samples, sample_weight):
 class SelfOrganizingMap(
     ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, BaseEstimator
 ):
-    r"""Self-organizing map (Kohonen map): clusterer and transformer.
+    """Self-organizing map (Kohonen map): clusterer and transformer.
 
     A two-dimensional grid of units, each with a prototype vector in input space,
     learns from unlabeled data: every sample pulls its best-matching unit (the one
@@ -242,7 +242,7 @@ class SelfOrganizingMap(
 
     .. math::
 
-        w_k \leftarrow w_k + \eta(t)\, h(c(x), k; \sigma(t))\, (x - w_k)
+        w_k \\leftarrow w_k + \\eta(t)\\, h(c(x), k; \\sigma(t))\\, (x - w_k)
 
     for every unit k. A sample of weight s acts as s consecutive presentations.
 
@@ -251,10 +251,10 @@ class SelfOrganizingMap(
 
     .. math::
 
-        w_k \leftarrow
-        \frac{\sum_j h(j, k; \sigma)\, S_j}{\sum_j h(j, k; \sigma)\, n_j},
-        \qquad S_j = \sum_{i: c(x_i) = j} s_i x_i,\quad
-        n_j = \sum_{i: c(x_i) = j} s_i,
+        w_k \\leftarrow
+        \\frac{\\sum_j h(j, k; \\sigma)\\, S_j}{\\sum_j h(j, k; \\sigma)\\, n_j},
+        \\qquad S_j = \\sum_{i: c(x_i) = j} s_i x_i,\\quad
+        n_j = \\sum_{i: c(x_i) = j} s_i,
 
     with sample weights s_i. Best-matching units come from one matrix product per
     chunk of samples (chunks bounded by ``working_memory``, shared among one
