@@ -12,6 +12,7 @@ Every estimator asks here and nowhere else:
 
 import contextlib
 import os
+import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
@@ -38,9 +39,31 @@ def _controller():
     return ThreadpoolController()
 
 
+# BLAS thread limits are process-wide: when several threads of the user's (say,
+# concurrent ``predict`` calls) each set and restored the limit, they could restore
+# each other's "1" and leave BLAS single-threaded for good. The first context in
+# sets the limit, the last one out restores it.
+_limit_lock = threading.Lock()
+_limit_users = 0
+_limiter = None
+
+
+@contextlib.contextmanager
 def single_threaded_blas():
-    """Context in which NumPy's BLAS runs on one thread."""
-    return _controller().limit(limits=1, user_api="blas")
+    """Context in which NumPy's BLAS runs on one thread; safe across threads."""
+    global _limit_users, _limiter
+    with _limit_lock:
+        if _limit_users == 0:
+            _limiter = _controller().limit(limits=1, user_api="blas")
+        _limit_users += 1
+    try:
+        yield
+    finally:
+        with _limit_lock:
+            _limit_users -= 1
+            if _limit_users == 0:
+                _limiter.restore_original_limits()
+                _limiter = None
 
 
 def blas_threads_for(multiply_adds):

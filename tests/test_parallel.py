@@ -1,0 +1,61 @@
+"""Thread and chunk policy (sknn_math._parallel)."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from sklearn import config_context
+from threadpoolctl import threadpool_info
+
+from sknn_math import ElmanRegressor, SigmoidMLPClassifier
+from sknn_math._parallel import chunk_n_rows, map_in_order, single_threaded_blas
+
+
+def _blas_threads():
+    return sorted(info["num_threads"] for info in threadpool_info()
+                  if info["user_api"] == "blas")
+
+
+def test_single_threaded_blas_limits_and_restores():
+    before = _blas_threads()
+    with single_threaded_blas():
+        assert set(_blas_threads()) == {1}
+        with single_threaded_blas():  # nested: still one thread
+            assert set(_blas_threads()) == {1}
+        assert set(_blas_threads()) == {1}
+    assert _blas_threads() == before
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("Estimator", [SigmoidMLPClassifier, ElmanRegressor])
+def test_concurrent_predictions_leave_the_blas_threads_as_they_were(Estimator):
+    # Thread limits are process-wide: interleaved set/restore pairs of several
+    # threads once left BLAS on one thread for the rest of the process.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 4))
+    y = (X[:, 0] > 0).astype(int)
+    est = Estimator(max_iter=3, random_state=0).fit(X, y)
+    before = _blas_threads()
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(est.predict, [X] * 256))
+    assert _blas_threads() == before
+    for result in results:
+        np.testing.assert_array_equal(result, results[0])  # same call, same bits
+
+
+def test_chunk_n_rows_respects_working_memory_and_cache():
+    with config_context(working_memory=1):  # 1 MiB
+        assert chunk_n_rows(1024, 10_000) == 1024
+        assert chunk_n_rows(1024, 100) == 100
+        with pytest.warns(UserWarning, match="working_memory"):
+            assert chunk_n_rows(2**21, 10) == 1  # a row larger than the budget
+    with config_context(working_memory=1024):
+        assert chunk_n_rows(1024, 10**9, fit_in_cache=True) == 4 * 1024
+
+
+@pytest.mark.parametrize("n_workers", [1, 3])
+def test_map_in_order_returns_results_in_item_order(n_workers):
+    items = list(range(50))
+    assert list(map_in_order(lambda i: i * i, items, n_workers=n_workers)) == [
+        i * i for i in items
+    ]
