@@ -376,9 +376,9 @@ class ElmanRegressor(RegressorTask, _BaseElman):
     alpha : float, default=1e-4
         Strength of the penalty on the weights (never the biases).
     l1_ratio : float, default=0.0
-        Mix of the penalty: 0 is L2 (ridge), 1 is L1.
+        Mix of the penalty: 0 is L2 (ridge, as scikit-learn's MLP), 1 is L1.
     loss : {'squared_error'}, default='squared_error'
-        Half the mean squared error over the outputs.
+        Half the mean squared error over the outputs ("actual minus predicted").
     batch_size : int or 'auto', default='auto'
         Mini-batch size for the stochastic solvers; 'auto' is min(200, n_sequences).
     learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
@@ -404,7 +404,8 @@ class ElmanRegressor(RegressorTask, _BaseElman):
         Seeds the weight initialisation, shuffling and the validation split. An int
         gives bit-identical models across calls.
     tol : float, default=1e-4
-        Improvement below which an epoch counts as no progress.
+        Improvement below which an epoch counts as no progress; for 'lbfgs', the
+        gradient tolerance of the optimiser.
     verbose : bool, default=False
         Print one line per epoch: loss, validation score, learning rate, time.
     warm_start : bool, default=False
@@ -697,13 +698,13 @@ class ElmanClassifier(ClassifierTask, _BaseElman):
     alpha : float, default=1e-4
         Strength of the penalty on the weights (never the biases).
     l1_ratio : float, default=0.0
-        Mix of the penalty: 0 is L2 (ridge), 1 is L1.
+        Mix of the penalty: 0 is L2 (ridge, as scikit-learn's MLP), 1 is L1.
     loss : {'log_loss', 'squared_error'}, default='log_loss'
         The data term of the objective.
 
         - 'log_loss': cross-entropy of the softmax or logistic outputs.
         - 'squared_error': half the mean squared difference between the predicted
-          probabilities and the one-hot targets.
+          probabilities and the one-hot targets ("actual minus predicted").
     batch_size : int or 'auto', default='auto'
         Mini-batch size for the stochastic solvers; 'auto' is min(200, n_sequences).
     learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
@@ -729,7 +730,8 @@ class ElmanClassifier(ClassifierTask, _BaseElman):
         Seeds the weight initialisation, shuffling and the validation split. An int
         gives bit-identical models across calls.
     tol : float, default=1e-4
-        Improvement below which an epoch counts as no progress.
+        Improvement below which an epoch counts as no progress; for 'lbfgs', the
+        gradient tolerance of the optimiser.
     verbose : bool, default=False
         Print one line per epoch: loss, validation score, learning rate, time.
     warm_start : bool, default=False
