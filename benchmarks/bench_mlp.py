@@ -77,7 +77,7 @@ def busy_core(enabled):
 
 def epoch_flops(n, sizes):
     """Multiply-adds ×2 of one epoch: forward, weight gradients, back-propagation."""
-    pairs = list(zip(sizes[:-1], sizes[1:]))
+    pairs = list(zip(sizes[:-1], sizes[1:], strict=True))
     forward = sum(a * b for a, b in pairs)
     backprop = sum(a * b for a, b in pairs[1:])
     return 2 * n * (2 * forward + backprop)

@@ -109,7 +109,7 @@ plt.show()
 fig, axes = plt.subplots(2, 3, figsize=(13, 7), sharex=True, sharey=True,
                          constrained_layout=True)
 baseline = models["no cure: step 10"].loss_curve_
-for ax, (name, model) in zip(axes.ravel(), models.items()):
+for ax, (name, model) in zip(axes.ravel(), models.items(), strict=False):
     if name != "no cure: step 10":
         ax.plot(baseline, color="0.75", lw=1, label="no cure")
     ax.plot(model.loss_curve_, color="tab:red" if not cures[name] else "tab:blue",

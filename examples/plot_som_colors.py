@@ -51,7 +51,7 @@ for algorithm in ("batch", "online"):
 # kept. The two rules reach maps of similar quality; the batch rule is
 # deterministic and needs no learning rate.
 fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), constrained_layout=True)
-for ax, (algorithm, som) in zip(axes, maps.items()):
+for ax, (algorithm, som) in zip(axes, maps.items(), strict=False):
     SOMDisplay.from_estimator(som, "codebook", ax=ax, edgecolor="face",
                               title=f"{algorithm} rule")
 plt.show()
@@ -99,6 +99,6 @@ plt.show()
 # from one side of the map to the other, in a different direction, which is how
 # three independent features share two dimensions.
 display = ComponentPlanesDisplay.from_estimator(som, n_cols=3, cmap="magma")
-for plane, channel in zip(display.displays_, ["red", "green", "blue"]):
+for plane, channel in zip(display.displays_, ["red", "green", "blue"], strict=False):
     plane.ax_.set_title(f"{channel} channel")
 plt.show()

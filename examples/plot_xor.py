@@ -118,7 +118,7 @@ for name, model in [("3 hidden units", clf), ("50 hidden units", wide)]:
 
 fig, axes = plt.subplots(1, 3, figsize=(13, 4), constrained_layout=True)
 for ax, (name, model) in zip(axes, [("3 hidden units", clf),
-                                    ("50 hidden units", wide)]):
+                                    ("50 hidden units", wide)], strict=False):
     DecisionBoundaryDisplay.from_estimator(
         model, X, response_method="predict_proba", cmap="RdBu_r", alpha=0.6,
         ax=ax, vmin=0, vmax=1, grid_resolution=80,

@@ -8,10 +8,10 @@
   a transformer.
 """
 
-from ._mlp import SigmoidMLPClassifier, SigmoidMLPRegressor
 from ._elman import ElmanClassifier, ElmanRegressor, make_windows
-from ._som import SelfOrganizingMap
+from ._mlp import SigmoidMLPClassifier, SigmoidMLPRegressor
 from ._plotting import ComponentPlanesDisplay, LossCurveDisplay, SOMDisplay
+from ._som import SelfOrganizingMap
 
 __version__ = "0.1.0.dev0"
 

@@ -43,7 +43,8 @@ def tour_single_layer():
 
 
 def tour_xor():
-    _section("XOR with a 2-3 sigmoid network (one logistic output), trained by backpropagation")
+    _section("XOR with a 2-3 sigmoid network (one logistic output), "
+             "trained by backpropagation")
     X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
     y = np.array([0, 1, 1, 0])
     clf = SigmoidMLPClassifier((3,), solver="sgd", learning_rate_init=0.5,
@@ -53,7 +54,7 @@ def tour_xor():
     elapsed = time.perf_counter() - start
     print(f"trained {clf.n_iter_} epochs in {elapsed:.2f}s; loss "
           f"{clf.loss_curve_[0]:.3f} -> {clf.loss_:.4f}")
-    for x, p in zip(X, clf.predict_proba(X)[:, 1]):
+    for x, p in zip(X, clf.predict_proba(X)[:, 1], strict=True):
         print(f"  XOR({int(x[0])}, {int(x[1])}) = {int(p > 0.5)}   "
               f"(p = {p:.3f})")
     return {"xor_accuracy": clf.score(X, y), "xor": (clf, X, y)}

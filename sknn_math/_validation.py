@@ -65,6 +65,7 @@ def check_sample_weight(sample_weight, X, dtype):
 
 
 def check_finite_result(value, what, cure):
-    """Raise a ``ValueError`` naming ``what`` and ``cure`` if ``value`` is not finite."""
+    """Raise a ``ValueError`` naming ``what`` and ``cure`` if ``value`` is not
+    finite."""
     if not np.all(np.isfinite(value)):
         raise ValueError(f"{what} is not finite (NaN or infinity). {cure}")

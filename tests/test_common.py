@@ -21,6 +21,10 @@ def _public_estimators():
         sknn_math.ElmanClassifier(random_state=0),
         sknn_math.ElmanRegressor(random_state=0),
         sknn_math.SelfOrganizingMap(random_state=0),
+        sknn_math.SelfOrganizingMap(
+            4, 5, topology="hexagonal", periodic=True, n_clusters=2, max_iter=5,
+            random_state=0,
+        ),
     ]
 
 

@@ -11,6 +11,7 @@ from contextlib import redirect_stdout
 
 import numpy as np
 import pytest
+from _gradient_check import central_differences, loss_and_gradient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
@@ -22,7 +23,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sknn_math._elman import ElmanClassifier, ElmanRegressor, make_windows
-from _gradient_check import central_differences, loss_and_gradient
 
 # Short fits (small max_iter) are the point of many tests here, and the defaults
 # may use all 200 epochs on the behaviour problems: neither is a test failure.

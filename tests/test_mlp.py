@@ -5,6 +5,7 @@ import pickle
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _gradient_check import central_differences, loss_and_gradient
 from sklearn.base import clone
 from sklearn.datasets import make_blobs, make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
@@ -14,7 +15,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sknn_math import SigmoidMLPClassifier, SigmoidMLPRegressor
-from _gradient_check import central_differences, loss_and_gradient
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -177,8 +177,8 @@ def test_loss_equals_scikit_learn(n_classes, weighted):
     X, y = make_classification(90, 6, n_informative=4, n_classes=n_classes,
                                random_state=0)
     sample_weight = np.random.RandomState(0).uniform(0.5, 2, 90) if weighted else None
-    sk = MLPClassifier(hidden_layer_sizes=(5,), activation="logistic", solver="lbfgs", alpha=0.7,
-                       max_iter=15, random_state=0)
+    sk = MLPClassifier(hidden_layer_sizes=(5,), activation="logistic", solver="lbfgs",
+                       alpha=0.7, max_iter=15, random_state=0)
     sk.fit(X, y, sample_weight=sample_weight)
     ours = SigmoidMLPClassifier((5,), alpha=0.7, max_iter=1, random_state=0).fit(X, y)
     _copy_weights(sk, ours)
