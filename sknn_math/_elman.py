@@ -241,7 +241,7 @@ class _BaseElman(BaseNetwork):
         return [W_xh, W_hh, W_hy], [b_h, np.zeros(n_outputs)]
 
     def _prediction_row_bytes(self, n_features):
-        H = self.hidden_size
+        H = self.coefs_[1].shape[0]
         n_steps = n_features // self.n_features_per_step_
         return self.coefs_[0].dtype.itemsize * (
             n_features + n_steps * H + 2 * H + 2 * self.n_outputs_
@@ -249,9 +249,12 @@ class _BaseElman(BaseNetwork):
 
     # ------------------------------------------------------------------
     # Forward pass and BPTT
+    # The recurrent product h_{t-1} W_hh, repeated every step, each waiting for
+    # the one before.
+    _sequential_products = True
+
     def _product_multiply_adds(self, n_rows):
-        # the recurrent product h_{t-1} W_hh, repeated every step
-        return n_rows * self.hidden_size**2
+        return n_rows * self.coefs_[1].size
 
     def _make_workspace(self, n_rows, n_columns, dtype, *, training=True):
         (d, H), n_outputs = self.coefs_[0].shape, self.coefs_[2].shape[1]

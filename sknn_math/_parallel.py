@@ -3,7 +3,8 @@
 Every estimator asks here and nowhere else:
 
 - :func:`blas_threads_for` — BLAS threads for a loop of matrix products of a
-  given size (the MLP's batches, the Elman net's time steps);
+  given size (the MLP's batches), or for a chain of dependent ones (the Elman
+  net's time steps);
 - :func:`map_in_order` — a chunked pass over the data on one worker thread per
   core (the SOM's epochs and measures);
 - :func:`chunk_n_rows` — rows per chunk, within ``working_memory`` and, for
@@ -27,6 +28,10 @@ from ._validation import get_chunk_n_rows
 # (fits 20× slower were measured on two shared cores). scikit-learn's KMeans limits
 # BLAS the same way for its small products.
 SMALL_PRODUCT_MULTIPLY_ADDS = 2**22
+
+# Below this OpenBLAS runs a product on one thread by itself: changing the limits,
+# which costs some 10 µs, would buy nothing.
+TINY_PRODUCT_MULTIPLY_ADDS = 2**18
 
 # A chunk whose distance block stays in the CPU cache: larger blocks make the
 # matrix product memory-bound, smaller ones pay the per-call overhead.
@@ -66,12 +71,17 @@ def single_threaded_blas():
                 _limiter = None
 
 
-def blas_threads_for(multiply_adds):
-    """BLAS threads for a loop whose largest product has ``multiply_adds``.
+def blas_threads_for(multiply_adds, *, sequential=False):
+    """BLAS threads for a loop of products of ``multiply_adds`` each.
 
-    One thread for small products, BLAS's own choice for large ones.
+    One thread for small products, BLAS's own choice for large ones. A
+    ``sequential`` chain, each product waiting for the one before (a recurrence),
+    runs on one thread whatever the size: every step would wait for the slowest
+    thread, and a descheduled one stalls the whole chain.
     """
-    if multiply_adds <= SMALL_PRODUCT_MULTIPLY_ADDS:
+    if multiply_adds < TINY_PRODUCT_MULTIPLY_ADDS:
+        return contextlib.nullcontext()
+    if sequential or multiply_adds <= SMALL_PRODUCT_MULTIPLY_ADDS:
         return single_threaded_blas()
     return contextlib.nullcontext()
 
@@ -103,14 +113,18 @@ def n_worker_threads():
 
 # (pid, n_workers, executor); a forked child must not reuse its parent's threads.
 _POOL = None
+_pool_lock = threading.Lock()
 
 
 def _worker_pool(n_workers):
     """A thread pool kept between calls: starting threads costs milliseconds."""
     global _POOL
-    if _POOL is None or _POOL[0] != os.getpid() or _POOL[1] < n_workers:
-        _POOL = (os.getpid(), n_workers, ThreadPoolExecutor(n_workers))
-    return _POOL[2]
+    with _pool_lock:
+        if _POOL is None or _POOL[0] != os.getpid() or _POOL[1] < n_workers:
+            if _POOL is not None and _POOL[0] == os.getpid():
+                _POOL[2].shutdown(wait=False)  # pending work still runs
+            _POOL = (os.getpid(), n_workers, ThreadPoolExecutor(n_workers))
+        return _POOL[2]
 
 
 def map_in_order(work, items, *, n_workers=None):

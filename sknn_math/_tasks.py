@@ -35,8 +35,9 @@ class ClassifierTask(ClassifierMixin):
     """Targets, output layer and scoring of a classifier (binary, multiclass,
     multilabel), mixed in on the left of a network class.
 
-    Reads the estimator's ``class_weight`` parameter and the fitted
-    ``out_activation_``.
+    Uses from the network: the ``class_weight`` and ``solver`` parameters, the
+    fitted ``out_activation_`` and ``n_outputs_``, and ``_fit``,
+    ``_predict_output`` and ``_validate_X`` of ``BaseNetwork``.
     """
 
     _y_numeric = False
@@ -215,7 +216,12 @@ class ClassifierTask(ClassifierMixin):
 
 class RegressorTask(RegressorMixin):
     """Targets, output layer and scoring of a regressor (single or multi-output),
-    mixed in on the left of a network class."""
+    mixed in on the left of a network class.
+
+    Uses from the network: the ``solver`` parameter, the fitted ``n_outputs_``,
+    and ``_fit``, ``_predict_output`` and ``_validate_X`` of
+    ``BaseNetwork``.
+    """
 
     _y_numeric = True
 

@@ -82,7 +82,6 @@ DIVERGENCE_CURE = (
 )
 
 
-
 @dataclass
 class FlatParameters:
     """Every weight and bias in one flat vector θ, its gradient, and views of both.
@@ -185,6 +184,9 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
 
     _parameter_constraints = dict(SHARED_PARAMETER_CONSTRAINTS)
     _accept_sparse = False
+    # True where each product waits for the one before (a recurrence): BLAS then
+    # stays on one thread (``_parallel.blas_threads_for``).
+    _sequential_products = False
 
     # ------------------------------------------------------------------
     # Network hooks
@@ -327,7 +329,8 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         # Overflow on the way to divergence is expected: the loss is checked for
         # finiteness after every batch and training stops with a clear message.
         with (np.errstate(over="ignore", invalid="ignore", divide="ignore"),
-              blas_threads_for(multiply_adds)):
+              blas_threads_for(multiply_adds,
+                               sequential=self._sequential_products)):
             if self.solver == "lbfgs":
                 self._fit_lbfgs(params, X, Y, sample_weight)
             else:
@@ -480,7 +483,7 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
                 f"L-BFGS stopped after {result.nit} iterations / {result.nfev} "
                 f"evaluations without converging: {result.message}. Increase "
                 "max_iter or max_fun, or scale the data.",
-                ConvergenceWarning, stacklevel=3,
+                ConvergenceWarning, stacklevel=5,
             )
 
     # ------------------------------------------------------------------
@@ -513,16 +516,16 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
                                                              theta)
         batches = _MiniBatches(X, Y, sample_weight, self._batch_rows(X.shape[0]),
                                self.shuffle, self._random_state)
-        # one workspace for the full batches, one for the shorter last batch
-        workspaces = {
-            rows: self._make_workspace(rows, X.shape[1], theta.dtype)
-            for rows in {batches.rows, batches.n_samples % batches.rows} - {0}
-        }
+        full_batch = self._make_workspace(batches.rows, X.shape[1], theta.dtype)
+        last_rows = batches.n_samples % batches.rows
+        last_batch = (self._make_workspace(last_rows, X.shape[1], theta.dtype)
+                      if last_rows else None)
         start = time.perf_counter()
         for _ in range(self.max_iter):
             epoch_start = theta.copy()
             try:
-                self.loss_ = self._run_epoch(params, batches, workspaces, optimizer)
+                self.loss_ = self._run_epoch(params, batches, full_batch, last_batch,
+                                             optimizer)
                 self.n_iter_ += 1
                 self.t_ += batches.n_samples
                 self.loss_curve_.append(self.loss_)
@@ -548,21 +551,22 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
                 "reached and the optimization hasn't converged yet. Increase "
                 "max_iter, or raise learning_rate_init.",
-                ConvergenceWarning, stacklevel=3,
+                ConvergenceWarning, stacklevel=5,
             )
         if validation is not None:
             theta[...] = validation.best_theta
 
-    def _run_epoch(self, params, batches, workspaces, optimizer):
+    def _run_epoch(self, params, batches, full_batch, last_batch, optimizer):
         """One pass over the mini-batches; returns the weighted mean batch loss.
 
-        ``workspaces`` maps a batch's number of rows to its workspace.
+        ``full_batch`` and ``last_batch`` are the workspaces of the full batches
+        and of the shorter last one (None when the rows divide evenly).
         """
         accumulated = 0.0
         for X_batch, Y_batch, sw_batch in batches:
             n_rows = X_batch.shape[0]
-            loss = self._loss_grad(params, X_batch, Y_batch, sw_batch,
-                                   workspaces[n_rows])
+            workspace = full_batch if n_rows == batches.rows else last_batch
+            loss = self._loss_grad(params, X_batch, Y_batch, sw_batch, workspace)
             if not math.isfinite(loss):
                 raise _Diverged(loss)
             if self.max_grad_norm is not None:
@@ -617,7 +621,7 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
             warnings.warn(
                 f"Training diverged (loss {loss}) {where}; stopped and restored the "
                 f"weights with the best validation score. {DIVERGENCE_CURE}",
-                ConvergenceWarning, stacklevel=4,
+                ConvergenceWarning, stacklevel=6,
             )
             return
         theta[...] = epoch_start
@@ -672,7 +676,8 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         workspace = None
         # saturating units overflow e^{−z} to +inf on purpose (σ → 0 exactly)
         with np.errstate(over="ignore"), blas_threads_for(
-                self._product_multiply_adds(chunk)):
+                self._product_multiply_adds(chunk),
+                sequential=self._sequential_products):
             for batch in gen_batches(n_samples, chunk):
                 n_rows = batch.stop - batch.start
                 if workspace is None or workspace.n_rows != n_rows:

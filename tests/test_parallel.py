@@ -5,10 +5,15 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 from sklearn import config_context
-from threadpoolctl import threadpool_info
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from sknn_math import ElmanRegressor, SigmoidMLPClassifier
-from sknn_math._parallel import chunk_n_rows, map_in_order, single_threaded_blas
+from sknn_math._parallel import (
+    blas_threads_for,
+    chunk_n_rows,
+    map_in_order,
+    single_threaded_blas,
+)
 
 
 def _blas_threads():
@@ -16,8 +21,17 @@ def _blas_threads():
                   if info["user_api"] == "blas")
 
 
-def test_single_threaded_blas_limits_and_restores():
+@pytest.fixture
+def two_blas_threads():
+    """Start from two BLAS threads, so that a limit to one can show (a 1-core
+    runner or OPENBLAS_NUM_THREADS=1 would otherwise hide it)."""
+    with threadpool_limits(limits=2, user_api="blas"):
+        yield
+
+
+def test_single_threaded_blas_limits_and_restores(two_blas_threads):
     before = _blas_threads()
+    assert set(before) == {2}
     with single_threaded_blas():
         assert set(_blas_threads()) == {1}
         with single_threaded_blas():  # nested: still one thread
@@ -32,15 +46,30 @@ def test_concurrent_predictions_leave_the_blas_threads_as_they_were(Estimator):
     # Thread limits are process-wide: interleaved set/restore pairs of several
     # threads once left BLAS on one thread for the rest of the process.
     rng = np.random.RandomState(0)
-    X = rng.normal(size=(40, 4))
+    X = rng.normal(size=(300, 20))  # products large enough to limit the threads
     y = (X[:, 0] > 0).astype(int)
     est = Estimator(max_iter=3, random_state=0).fit(X, y)
     before = _blas_threads()
+    if max(before) < 2:
+        # (OpenBLAS does not honour a limit set from a worker thread over one
+        # set by threadpool_limits here, so the check needs BLAS's own start.)
+        pytest.skip("BLAS already runs on one thread here: no thread to lose")
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(est.predict, [X] * 256))
     assert _blas_threads() == before
     for result in results:
         np.testing.assert_array_equal(result, results[0])  # same call, same bits
+
+
+def test_blas_threads_by_product_size(two_blas_threads):
+    def threads_inside(multiply_adds, sequential=False):
+        with blas_threads_for(multiply_adds, sequential=sequential):
+            return set(_blas_threads())
+
+    assert threads_inside(2**10) == {2}  # BLAS keeps tiny products on one thread
+    assert threads_inside(2**20) == {1}  # small: one thread
+    assert threads_inside(2**24) == {2}  # large: BLAS's own choice
+    assert threads_inside(2**24, sequential=True) == {1}  # a chain of products
 
 
 def test_chunk_n_rows_respects_working_memory_and_cache():

@@ -16,7 +16,7 @@ from sklearn.metrics import adjusted_rand_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sknn_math import _parallel, _som_bmu
+from sknn_math import _parallel, _som_bmu, _som_rules
 from sknn_math._parallel import chunk_n_rows
 from sknn_math._som import SelfOrganizingMap
 from sknn_math._som_bmu import bmu_operands
@@ -794,7 +794,9 @@ def test_threaded_chunks_give_the_same_bits(monkeypatch):
         threads.add(threading.get_ident())
         return kernel(*args, **kwargs)
 
+    # the training epochs (_som_rules) and the final measures (_som_bmu)
     monkeypatch.setattr(_som_bmu, "chunk_products", recorded)
+    monkeypatch.setattr(_som_rules, "chunk_products", recorded)
 
     def fit(n_workers):
         monkeypatch.setattr(_parallel, "n_worker_threads", lambda: n_workers)
