@@ -18,9 +18,9 @@ import numpy as np
 def logistic(Z):
     """σ(z) = 1 / (1 + e^{−z}), in place.
 
-    Why not ``scipy.special.expit``: NumPy's vectorised exp makes this 2.5× (float64)
-    to 3.4× (float32) faster, 8–10 % of an MLP epoch (``benchmarks/README.md``), and
-    agrees with expit to a few ulps. e^{−z} overflows to +inf for very negative z and
+    Why not ``scipy.special.expit``: NumPy's vectorised exp makes this 2.4× (float64)
+    to 3.1× (float32) faster, a fifth of an MLP batch's time
+    (``benchmarks/bench_kernels.py``), and agrees with expit to a few ulps. e^{−z} overflows to +inf for very negative z and
     1 / (1 + inf) = 0 is exactly the limit: the networks run under
     ``np.errstate(over="ignore")`` for that reason, never producing a NaN.
     """
@@ -97,8 +97,9 @@ DERIVATIVES = {
 
 
 # Narrow reductions. Why BLAS: NumPy's reductions over a short axis cost several
-# times a BLAS ``gemv`` against a vector of ones (3–7× on a 200 × 4 or 200 × 100
-# array; about 4 % of a float32 MLP epoch, ``benchmarks/README.md``).
+# times a BLAS ``gemv`` against a vector of ones (3–6× on a 200 × 4 or 200 × 100
+# array); the four per batch save 7 % (float64) to 11 % (float32) of an MLP
+# batch's time (``benchmarks/bench_kernels.py``).
 @lru_cache(maxsize=64)
 def _ones(n, dtype):
     ones = np.ones(n, dtype=dtype)
