@@ -105,9 +105,12 @@ def som_cases():
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("revision")
-    parser.add_argument("which", nargs="*", choices=["mlp", "elman", "som"],
-                        default=["mlp", "elman", "som"])
+    parser.add_argument("which", nargs="*",
+                        help="mlp, elman and/or som (default: all three)")
     args = parser.parse_args()
+    args.which = args.which or ["mlp", "elman", "som"]
+    if not set(args.which) <= {"mlp", "elman", "som"}:
+        parser.error(f"choose among mlp, elman and som, not {args.which}")
     warnings.simplefilter("ignore", ConvergenceWarning)
     cases = {"mlp": mlp_cases, "elman": elman_cases, "som": som_cases}
     with tempfile.TemporaryDirectory() as folder:
