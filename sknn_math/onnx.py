@@ -49,26 +49,38 @@ by the graphs.
 
 Examples
 --------
->>> import numpy as np  # doctest: +SKIP
->>> import onnxruntime as ort  # doctest: +SKIP
->>> from skl2onnx import to_onnx  # doctest: +SKIP
->>> import sknn_math.onnx  # registers the converters  # doctest: +SKIP
->>> from sklearn.datasets import load_iris  # doctest: +SKIP
->>> from sknn_math import SigmoidMLPClassifier  # doctest: +SKIP
->>> X, y = load_iris(return_X_y=True)  # doctest: +SKIP
->>> X = X.astype(np.float32)  # doctest: +SKIP
->>> clf = SigmoidMLPClassifier(max_iter=300, random_state=0).fit(X, y)  # doctest: +SKIP
->>> onx = to_onnx(clf, X[:1], options={"zipmap": False})  # doctest: +SKIP
+>>> import numpy as np
+>>> import onnxruntime as ort
+>>> from skl2onnx import to_onnx
+>>> from sklearn.datasets import load_iris
+>>> import sknn_math.onnx  # registers the converters
+>>> from sknn_math import SigmoidMLPClassifier
+>>> X, y = load_iris(return_X_y=True)
+>>> X = X.astype(np.float32)
+>>> clf = SigmoidMLPClassifier(learning_rate_init=0.01, max_iter=1000,
+...                            random_state=0).fit(X, y)
+>>> onx = to_onnx(clf, X[:1], options={"zipmap": False})
 >>> sess = ort.InferenceSession(onx.SerializeToString(),
-...                             providers=["CPUExecutionProvider"])  # doctest: +SKIP
->>> label, proba = sess.run(None, {"X": X})  # doctest: +SKIP
+...                             providers=["CPUExecutionProvider"])
+>>> label, proba = sess.run(None, {"X": X})
+>>> proba.shape
+(150, 3)
+>>> bool(np.allclose(proba, clf.predict_proba(X), atol=1e-5))
+True
 """
 
 import numbers
 
 import numpy as np
-from onnx import TensorProto, numpy_helper
-from skl2onnx import update_registered_converter
+
+try:
+    from onnx import TensorProto, numpy_helper
+    from skl2onnx import update_registered_converter
+except ImportError as exc:  # pragma: no cover
+    raise ImportError(
+        "sknn_math.onnx needs skl2onnx and onnxruntime, the optional extra "
+        '`onnx`: pip install "sknn-math[onnx]".'
+    ) from exc
 from skl2onnx._parse import _parse_sklearn_classifier
 from skl2onnx.common.data_types import (
     BooleanTensorType,
