@@ -448,7 +448,7 @@ class ElmanRegressor(RegressorTask, _BaseElman):
     best_validation_score_ : float or None
         The best validation R², with ``early_stopping``.
     t_ : int
-        The number of training sequences seen.
+        The number of training sequences seen, over all calls.
     coefs_ : list of ndarray
         ``[W_xh, W_hh, W_hy]``: input-to-hidden of shape (n_features_per_step_,
         hidden_size), hidden-to-hidden of shape (hidden_size, hidden_size) and
@@ -464,7 +464,8 @@ class ElmanRegressor(RegressorTask, _BaseElman):
     n_features_per_step_ : int
         The number of features of one time step.
     n_iter_ : int
-        The number of epochs (iterations for L-BFGS) run.
+        The number of epochs (iterations for L-BFGS) run by the last call to
+        ``fit`` or ``partial_fit``, as in scikit-learn.
     n_layers_ : int
         The number of layers, input and output included: 3.
     n_outputs_ : int
@@ -779,7 +780,7 @@ class ElmanClassifier(ClassifierTask, _BaseElman):
     best_validation_score_ : float or None
         The best validation accuracy, with ``early_stopping``.
     t_ : int
-        The number of training sequences seen.
+        The number of training sequences seen, over all calls.
     coefs_ : list of ndarray
         ``[W_xh, W_hh, W_hy]``: input-to-hidden of shape (n_features_per_step_,
         hidden_size), hidden-to-hidden of shape (hidden_size, hidden_size) and
@@ -795,7 +796,8 @@ class ElmanClassifier(ClassifierTask, _BaseElman):
     n_features_per_step_ : int
         The number of features of one time step.
     n_iter_ : int
-        The number of epochs (iterations for L-BFGS) run.
+        The number of epochs (iterations for L-BFGS) run by the last call to
+        ``fit`` or ``partial_fit``, as in scikit-learn.
     n_layers_ : int
         The number of layers, input and output included: 3.
     n_outputs_ : int

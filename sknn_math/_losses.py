@@ -46,9 +46,17 @@ def log_loss(Y, Y_pred, sample_weight=None, out_activation="softmax"):
     return -_weighted_mean(per_sample, sample_weight)
 
 
+def poisson(Y, Y_pred, sample_weight=None, out_activation="exp"):
+    """Half the Poisson deviance, y log(y/ŷ) − y + ŷ, summed over the outputs and
+    averaged over samples (scikit-learn's MLPRegressor's "poisson" loss)."""
+    per_sample = (xlogy(Y, Y / Y_pred) - Y + Y_pred).sum(axis=1)
+    return _weighted_mean(per_sample, sample_weight)
+
+
 LOSSES = {
     "squared_error": squared_error,
     "log_loss": log_loss,
+    "poisson": poisson,
 }
 
 
@@ -87,8 +95,9 @@ def output_delta(loss, out_activation, Y, Y_pred):
     """∂loss/∂z of the output layer, per sample (before sample weighting).
 
     For the canonical pairs the derivative collapses to ŷ − y:
-    softmax + log loss, logistic + binary log loss. Squared error averages over the
-    outputs, hence the 1/n_outputs; through a squashing output it picks up σ'(z).
+    softmax + log loss, logistic + binary log loss, exp + Poisson deviance. Squared
+    error averages over the outputs, hence the 1/n_outputs; through a squashing
+    output it picks up σ'(z).
     """
     delta = Y_pred - Y
     if loss != "squared_error":

@@ -235,7 +235,7 @@ class SigmoidMLPClassifier(ClassifierTask, _BaseMLP):
     best_validation_score_ : float or None
         The best validation accuracy, with ``early_stopping``.
     t_ : int
-        The number of training samples seen.
+        The number of training samples seen, over all calls.
     coefs_ : list of ndarray
         ``coefs_[i]`` of shape (fan_in, fan_out) is the weight matrix of layer i+1.
     intercepts_ : list of ndarray
@@ -245,7 +245,8 @@ class SigmoidMLPClassifier(ClassifierTask, _BaseMLP):
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of features seen during fit, when ``X`` has string column names.
     n_iter_ : int
-        The number of epochs (iterations for L-BFGS) run.
+        The number of epochs (iterations for L-BFGS) run by the last call to
+        ``fit`` or ``partial_fit``, as in scikit-learn.
     n_layers_ : int
         The number of layers, input and output included.
     n_outputs_ : int
@@ -403,8 +404,14 @@ class SigmoidMLPRegressor(RegressorTask, _BaseMLP):
         Strength of the penalty on the weights (never the biases).
     l1_ratio : float, default=0.0
         Mix of the penalty: 0 is L2 (ridge, as scikit-learn's MLP), 1 is L1.
-    loss : {'squared_error'}, default='squared_error'
-        Half the mean squared error over the outputs ("actual minus predicted").
+    loss : {'squared_error', 'poisson'}, default='squared_error'
+        The data term of the objective.
+
+        - 'squared_error': half the mean squared error over the outputs ("actual
+          minus predicted").
+        - 'poisson': half the Poisson deviance, with an exponential output layer
+          (the predicted mean is e^z), for counts and rates; y must be
+          non-negative.
     batch_size : int or 'auto', default='auto'
         Mini-batch size for the stochastic solvers; 'auto' is min(200, n_samples).
     learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
@@ -470,7 +477,7 @@ class SigmoidMLPRegressor(RegressorTask, _BaseMLP):
     best_validation_score_ : float or None
         The best validation R², with ``early_stopping``.
     t_ : int
-        The number of training samples seen.
+        The number of training samples seen, over all calls.
     coefs_ : list of ndarray
         ``coefs_[i]`` of shape (fan_in, fan_out) is the weight matrix of layer i+1.
     intercepts_ : list of ndarray
@@ -480,13 +487,14 @@ class SigmoidMLPRegressor(RegressorTask, _BaseMLP):
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of features seen during fit, when ``X`` has string column names.
     n_iter_ : int
-        The number of epochs (iterations for L-BFGS) run.
+        The number of epochs (iterations for L-BFGS) run by the last call to
+        ``fit`` or ``partial_fit``, as in scikit-learn.
     n_layers_ : int
         The number of layers, input and output included.
     n_outputs_ : int
         The number of outputs.
     out_activation_ : str
-        Always 'identity'.
+        'identity', or 'exp' with ``loss='poisson'``.
 
     See Also
     --------
@@ -521,7 +529,7 @@ class SigmoidMLPRegressor(RegressorTask, _BaseMLP):
 
     _parameter_constraints = {
         **_BaseMLP._parameter_constraints,
-        "loss": [StrOptions({"squared_error"})],
+        "loss": [StrOptions({"squared_error", "poisson"})],
     }
 
     def __init__(

@@ -45,7 +45,8 @@ class ClassifierTask(ClassifierMixin):
     def _encode_targets(self, y, reset, classes, incremental):
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
-        if reset:
+        # Weights set by hand have no labels yet: partial_fit's classes set them up.
+        if reset or not hasattr(self, "_label_binarizer"):
             if incremental and classes is None:
                 raise ValueError(
                     "classes must be passed on the first call to partial_fit: "
@@ -68,6 +69,15 @@ class ClassifierTask(ClassifierMixin):
             raise ValueError(
                 f"classes={classes!r} is not the same as on the first call to "
                 f"partial_fit ({self.classes_!r})."
+            )
+        elif (not incremental
+              and self._label_binarizer.y_type_ != "multilabel-indicator"
+              and set(unique_labels(y).tolist()) != set(self.classes_.tolist())):
+            # warm_start continues the fitted output layer, one unit per class
+            raise ValueError(
+                "warm_start can only be used where `y` has the same classes as in "
+                f"the previous call to fit. Previously got {self.classes_}, `y` has "
+                f"{unique_labels(y)}. Set warm_start=False to fit the new classes."
             )
         fitted_on_y = reset and classes is None
         if self._label_binarizer.y_type_ != "multilabel-indicator" and not fitted_on_y:
@@ -131,6 +141,9 @@ class ClassifierTask(ClassifierMixin):
     @fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Update the model with one epoch over the given data.
+
+        Early stopping belongs to ``fit``: ``partial_fit`` runs its epoch whatever
+        ``early_stopping`` says, where scikit-learn's MLP refuses the combination.
 
         Parameters
         ----------
@@ -229,7 +242,13 @@ class RegressorTask(RegressorMixin):
         Y = np.asarray(y, dtype=np.float64)
         if Y.ndim == 1:
             Y = Y.reshape(-1, 1)
-        if not reset and Y.shape[1] != self.n_outputs_:
+        if self.loss == "poisson" and np.any(Y < 0):
+            raise ValueError(
+                "loss='poisson' models counts and rates: y must be non-negative, "
+                f"but its smallest value is {Y.min()}. Use loss='squared_error' "
+                "for targets that can be negative."
+            )
+        if not reset and hasattr(self, "n_outputs_") and Y.shape[1] != self.n_outputs_:
             raise ValueError(
                 f"y has {Y.shape[1]} output(s), but the model was fitted with "
                 f"{self.n_outputs_}. Refit from scratch to change the outputs."
@@ -240,7 +259,8 @@ class RegressorTask(RegressorMixin):
         return sample_weight
 
     def _output_activation(self):
-        return "identity"
+        # the Poisson model's mean is exp(z), always positive
+        return "exp" if self.loss == "poisson" else "identity"
 
     def _stratify_labels(self, Y):
         return None
@@ -252,6 +272,9 @@ class RegressorTask(RegressorMixin):
     @fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """Update the model with one epoch over the given data.
+
+        Early stopping belongs to ``fit``: ``partial_fit`` runs its epoch whatever
+        ``early_stopping`` says, where scikit-learn's MLP refuses the combination.
 
         Parameters
         ----------

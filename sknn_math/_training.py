@@ -77,8 +77,9 @@ SHARED_PARAMETER_CONSTRAINTS = {
 }
 
 DIVERGENCE_CURE = (
-    "Lower learning_rate_init, set max_grad_norm to clip the gradient, use a "
-    "decaying learning_rate schedule, or increase alpha."
+    "The input data may contain large values and need to be preprocessed (e.g. "
+    "with StandardScaler); otherwise lower learning_rate_init, set max_grad_norm "
+    "to clip the gradient, use a decaying learning_rate schedule, or increase alpha."
 )
 
 
@@ -282,7 +283,8 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
     # Public training entry point (``partial_fit``, whose signature depends on
     # the task, is in ._tasks)
     @fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None,
+            sample_weight_val=None):
         """Fit the network to data X and targets y.
 
         Parameters
@@ -295,15 +297,53 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
             The targets (class labels for a classifier, values for a regressor).
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the samples in the loss; None gives every sample weight 1.
+        X_val : {array-like, sparse matrix} of shape (n_val_samples, n_features), \
+                default=None
+            The validation data of early stopping, in place of the
+            ``validation_fraction`` split: for data whose order matters (time
+            series), or a validation set chosen by hand. Needs
+            ``early_stopping=True`` and ``y_val``.
+        y_val : array-like of shape (n_val_samples,) or (n_val_samples, n_outputs), \
+                default=None
+            The targets of ``X_val``.
+        sample_weight_val : array-like of shape (n_val_samples,), default=None
+            Weights of the validation samples in the validation loss and score.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        return self._fit(X, y, sample_weight, incremental=False)
+        self._check_validation_arguments(X_val, y_val, sample_weight_val)
+        validation_data = (None if X_val is None
+                           else (X_val, y_val, sample_weight_val))
+        return self._fit(X, y, sample_weight, incremental=False,
+                         validation_data=validation_data)
 
-    def _fit(self, X, y, sample_weight=None, *, incremental=False, classes=None):
+    def _check_validation_arguments(self, X_val, y_val, sample_weight_val):
+        if (X_val is None) != (y_val is None):
+            raise ValueError(
+                "X_val and y_val go together: pass both (the validation set of "
+                "early stopping) or neither."
+            )
+        if X_val is None:
+            if sample_weight_val is not None:
+                raise ValueError("sample_weight_val weighs X_val; pass X_val and "
+                                 "y_val with it, or drop it.")
+            return
+        if not self.early_stopping:
+            raise ValueError(
+                "X_val and y_val are the validation set of early stopping, which is "
+                "off: set early_stopping=True, or drop X_val and y_val."
+            )
+        if self.solver == "lbfgs":
+            raise ValueError(
+                "solver='lbfgs' does no early stopping, so it has no use for X_val "
+                "and y_val: use solver='adam' or 'sgd', or drop them."
+            )
+
+    def _fit(self, X, y, sample_weight=None, *, incremental=False, classes=None,
+             validation_data=None):
         first_call = not (
             (incremental or self.warm_start) and hasattr(self, "coefs_")
         )
@@ -315,14 +355,20 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         Y = Y.astype(dtype, copy=False)
         sample_weight = check_sample_weight(sample_weight, X, dtype)
         sample_weight = self._apply_class_weight(y, sample_weight, dtype, incremental)
+        if validation_data is not None:
+            validation_data = self._validate_validation_data(
+                *validation_data, Y.shape[1], dtype)
 
         if first_call:
             self._initialize(X.shape[1], Y.shape[1], dtype, incremental)
         else:
-            self._check_architecture_unchanged()
+            self._check_architecture_unchanged(X.shape[1])
             if not hasattr(self, "_random_state"):
                 self._random_state = check_random_state(self.random_state)
 
+        # n_iter_ counts this call's iterations, as scikit-learn's MLP does; t_
+        # and loss_curve_ go on across calls.
+        self.n_iter_ = 0
         params = pack_parameters(self.coefs_, self.intercepts_, dtype)
         self.coefs_, self.intercepts_ = params.coefs, params.intercepts
         multiply_adds = self._product_multiply_adds(self._batch_rows(X.shape[0]))
@@ -334,8 +380,32 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
             if self.solver == "lbfgs":
                 self._fit_lbfgs(params, X, Y, sample_weight)
             else:
-                self._fit_stochastic(params, X, Y, sample_weight, incremental)
+                self._fit_stochastic(params, X, Y, sample_weight, incremental,
+                                     validation_data)
         return self
+
+    def _validate_validation_data(self, X_val, y_val, sample_weight_val,
+                                  n_outputs, dtype):
+        """``X_val``, its encoded targets and weights, checked like the training
+        data (same features, outputs and known labels) and cast to its dtype."""
+        X_val, y_val = self._validate_X_y(X_val, y_val, reset=False)
+        if X_val.shape[0] < 2:
+            raise ValueError(
+                f"X_val has {X_val.shape[0]} sample; early stopping's validation "
+                "score needs at least 2."
+            )
+        # labels must be known ones, as for partial_fit
+        Y_val = self._encode_targets(y_val, reset=False, classes=None,
+                                     incremental=True)
+        if Y_val.shape[1] != n_outputs:
+            raise ValueError(
+                f"y_val has {Y_val.shape[1]} output(s) but y has {n_outputs}."
+            )
+        X_val = X_val.astype(dtype, copy=False)
+        sample_weight_val = check_sample_weight(sample_weight_val, X_val, dtype)
+        sample_weight_val = self._apply_class_weight(y_val, sample_weight_val,
+                                                     dtype, incremental=False)
+        return X_val, Y_val.astype(dtype, copy=False), sample_weight_val
 
     def _initialize(self, n_features, n_outputs, dtype, incremental):
         """Fresh parameters and training history for a first call."""
@@ -348,7 +418,6 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         self.n_outputs_ = n_outputs
         self.n_layers_ = self._n_layers()
         self.out_activation_ = self._output_activation()
-        self.n_iter_ = 0
         self.t_ = 0
         self.loss_curve_ = []
         self._no_improvement_count = 0
@@ -377,11 +446,10 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
             return min(200, n_samples)
         return min(self.batch_size, n_samples)
 
-    def _check_architecture_unchanged(self):
+    def _check_architecture_unchanged(self, n_features):
         """Continuing training (warm_start, partial_fit) keeps the fitted shapes."""
         coefs, intercepts = self._initial_parameters(
-            self.n_features_in_,
-            self.n_outputs_, np.random.RandomState(0),
+            n_features, self.n_outputs_, np.random.RandomState(0),
         )
         wanted = [a.shape for a in coefs + intercepts]
         fitted = [a.shape for a in self.coefs_ + self.intercepts_]
@@ -438,7 +506,8 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
     def _check_loss(self, loss, where):
         if not np.isfinite(loss):
             raise ValueError(
-                f"Training diverged: the loss became {loss} {where}. {DIVERGENCE_CURE}"
+                f"Training diverged: the loss became {loss} {where}. Solver produced "
+                f"non-finite parameter weights. {DIVERGENCE_CURE}"
             )
 
     # ------------------------------------------------------------------
@@ -505,15 +574,19 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
             self._optimizer = optimizer
         return optimizer
 
-    def _fit_stochastic(self, params, X, Y, sample_weight, incremental):
+    def _fit_stochastic(self, params, X, Y, sample_weight, incremental,
+                        validation_data=None):
         theta = params.theta
         optimizer = self._stochastic_optimizer(theta, incremental)
         validation = None
         if self.early_stopping and not incremental:
             if self.validation_scores_ is None:  # warm start from a fit without it
                 self._reset_validation_history(early_stopping=True)
-            X, Y, sample_weight, validation = self._hold_out(X, Y, sample_weight,
-                                                             theta)
+            if validation_data is None:
+                X, Y, sample_weight, validation = self._hold_out(
+                    X, Y, sample_weight, theta)
+            else:
+                validation = _ValidationSet(*validation_data, theta)
         batches = _MiniBatches(X, Y, sample_weight, self._batch_rows(X.shape[0]),
                                self.shuffle, self._random_state)
         full_batch = self._make_workspace(batches.rows, X.shape[1], theta.dtype)
@@ -646,7 +719,8 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
             ) from exc
         if X.shape[0] - parts[1].shape[0] < 2 or parts[1].shape[0] < 2:
             raise ValueError(
-                f"early_stopping needs at least 2 training and 2 validation samples; "
+                "The validation set is too small: early_stopping needs at least 2 "
+                "training and 2 validation samples; "
                 f"got {X.shape[0]} samples with validation_fraction="
                 f"{self.validation_fraction}. Provide more samples or set "
                 "early_stopping=False."

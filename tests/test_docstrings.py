@@ -36,7 +36,8 @@ MAY_DIFFER_BY = {
     "learning_rate_init": ("network", "the Elman net starts from a larger step"),
     "max_grad_norm": ("network", "the Elman net clips by default, against BPTT's "
                                  "exploding gradients; the MLP does not"),
-    "loss": ("task", "classifiers offer log_loss, regressors only squared_error"),
+    "loss": ("estimator", "classifiers offer log_loss, the MLP regressor poisson "
+                          "too, the Elman regressor squared_error only"),
     "early_stopping": ("task", "the validation score is accuracy for classifiers, "
                                "R² for regressors"),
 }
@@ -104,18 +105,21 @@ def _shared_parameter_names():
 
 def test_the_allowed_differences_are_shared_parameters():
     assert set(MAY_DIFFER_BY) <= set(_shared_parameter_names())
-    assert {axis for axis, _ in MAY_DIFFER_BY.values()} <= {"network", "task"}
+    assert {axis for axis, _ in MAY_DIFFER_BY.values()} <= {"network", "task",
+                                                            "estimator"}
 
 
 @pytest.mark.parametrize("name", _shared_parameter_names())
 def test_shared_parameters_are_documented_alike(name):
     """Every pair of networks that share ``name`` documents it word for word alike,
-    but for the allowed differences (compared only within a network or a task)."""
+    but for the allowed differences (compared only within a network, a task or
+    not at all)."""
     axis = MAY_DIFFER_BY.get(name, (None,))[0]
     groups = {}
     for cls, (network, task) in NETWORKS.items():
         if name in _signature_defaults(cls):
-            key = {None: None, "network": network, "task": task}[axis]
+            key = {None: None, "network": network, "task": task,
+                   "estimator": cls}[axis]
             groups.setdefault(key, []).append(cls)
     mismatches = []
     for group in groups.values():

@@ -170,7 +170,8 @@ def test_truncation_longer_than_sequence_is_full_bptt():
 @pytest.mark.parametrize("activation", ["tanh", "relu"])
 @pytest.mark.parametrize("truncate", [None, 3])
 def test_outputs_and_gradients_match_pytorch(activation, truncate):
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip(
+        "torch", reason='PyTorch is the oracle here: pip install -e ".[oracles]"')
     rng = np.random.RandomState(0)
     n, T, d, H, n_out = 9, 7, 3, 5, 2
     X3 = rng.standard_normal((n, T, d))
@@ -218,7 +219,8 @@ def test_outputs_and_gradients_match_pytorch(activation, truncate):
 
 
 def test_classifier_probabilities_match_pytorch():
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip(
+        "torch", reason='PyTorch is the oracle here: pip install -e ".[oracles]"')
     rng = np.random.RandomState(2)
     X = rng.standard_normal((12, 6))
     y = np.arange(12) % 3
@@ -431,7 +433,9 @@ def test_partial_fit_warm_start_and_early_stopping():
     reg = ElmanRegressor(random_state=0)
     for _ in range(3):
         reg.partial_fit(X, y)
-    assert reg.n_iter_ == 3 and len(reg.loss_curve_) == 3
+    # each call runs one epoch: n_iter_ counts the last call's, t_ all of them
+    assert reg.n_iter_ == 1 and len(reg.loss_curve_) == 3
+    assert reg.t_ == 3 * X.shape[0]
     assert reg.loss_curve_[-1] < reg.loss_curve_[0]
 
     warm = ElmanRegressor(max_iter=5, warm_start=True, random_state=0)
@@ -439,7 +443,7 @@ def test_partial_fit_warm_start_and_early_stopping():
         warnings.simplefilter("ignore", ConvergenceWarning)
         warm.fit(X, y)
         warm.fit(X, y)
-    assert warm.n_iter_ == 10
+    assert warm.n_iter_ == 5 and len(warm.loss_curve_) == 10  # this call's epochs
 
     early = ElmanRegressor(early_stopping=True, random_state=0).fit(X, y)
     assert early.n_iter_ < 200

@@ -74,6 +74,19 @@ def test_regressor_gradient_finite_differences(activation, hidden, weighted):
     assert_gradient_matches_finite_differences(est, X, Y, sample_weight)
 
 
+@pytest.mark.parametrize("hidden", [(), (4,)])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_poisson_gradient_finite_differences(hidden, weighted):
+    rng = np.random.RandomState(2)
+    X = rng.normal(size=(12, 3))
+    Y = rng.poisson(2.0, size=(12, 2)).astype(float)
+    est = SigmoidMLPRegressor(hidden_layer_sizes=hidden, loss="poisson", alpha=0.2,
+                              max_iter=2, random_state=0).fit(X, Y)
+    assert est.out_activation_ == "exp"
+    sample_weight = rng.uniform(0.1, 2, 12) if weighted else None
+    assert_gradient_matches_finite_differences(est, X, Y, sample_weight)
+
+
 def test_sparse_input_gives_the_dense_gradient():
     X, y = make_classification(30, 6, random_state=0)
     X[X < 0.5] = 0
@@ -185,6 +198,31 @@ def test_loss_equals_scikit_learn(n_classes, weighted):
     Y = ours._label_binarizer.transform(y).astype(float)
     _, loss, _, _ = loss_and_gradient(ours, X, Y, sample_weight)
     assert loss == pytest.approx(sk.loss_, rel=1e-12)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_poisson_loss_and_predictions_equal_scikit_learn(weighted):
+    # scikit-learn >= 1.7: exponential output, half Poisson deviance
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(80, 4))
+    y = rng.poisson(np.exp(0.5 * X[:, 0] - 0.3 * X[:, 1]))
+    sample_weight = rng.uniform(0.5, 2, 80) if weighted else None
+    sk = MLPRegressor(hidden_layer_sizes=(5,), activation="logistic", loss="poisson",
+                      solver="lbfgs", alpha=0.3, max_iter=20, random_state=0)
+    sk.fit(X, y, sample_weight=sample_weight)
+    ours = SigmoidMLPRegressor((5,), loss="poisson", alpha=0.3, max_iter=1,
+                               random_state=0).fit(X, y)
+    _copy_weights(sk, ours)
+    np.testing.assert_allclose(ours.predict(X), sk.predict(X), rtol=1e-12)
+    _, loss, _, _ = loss_and_gradient(ours, X, y[:, None].astype(float),
+                                      sample_weight)
+    assert loss == pytest.approx(sk.loss_, rel=1e-12)
+
+
+def test_poisson_refuses_negative_targets():
+    X = np.arange(8.0).reshape(4, 2)
+    with pytest.raises(ValueError, match="non-negative"):
+        SigmoidMLPRegressor(loss="poisson").fit(X, [1.0, 0.0, -1.0, 2.0])
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -371,7 +409,10 @@ def test_warm_start_continues_and_partial_fit_learns_online():
     clf.fit(X, y)
     first = clf.coefs_[0].copy()
     clf.fit(X, y)
-    assert clf.n_iter_ == 10
+    # n_iter_ counts this call's epochs (scikit-learn's #16812); t_ goes on
+    assert clf.n_iter_ == 5
+    assert clf.t_ == 2 * 5 * 200
+    assert len(clf.loss_curve_) == 10
     assert not np.array_equal(first, clf.coefs_[0])
 
     online = SigmoidMLPClassifier((5,), learning_rate_init=0.01, random_state=0)
@@ -385,7 +426,8 @@ def test_partial_fit_after_fit_needs_no_classes():
     X, y = make_classification(60, 5, random_state=0)
     clf = SigmoidMLPClassifier((4,), max_iter=3, random_state=0).fit(X, y)
     clf.partial_fit(X, y)
-    assert clf.n_iter_ == 4
+    assert clf.n_iter_ == 1  # this call's one epoch
+    assert clf.t_ == 4 * 60
 
 
 def test_partial_fit_is_hidden_for_lbfgs():
@@ -476,7 +518,8 @@ def test_pickle_round_trip_gives_identical_predictions(Estimator):
     before = est.coefs_[0].copy()
     est.partial_fit(X, y)
     restored.partial_fit(X, y)
-    assert restored.n_iter_ == est.n_iter_ == 6
+    assert restored.n_iter_ == est.n_iter_ == 1  # this call's one epoch
+    assert restored.t_ == est.t_ == 6 * 60
     assert not np.array_equal(est.coefs_[0], before)
     for a, b in zip(restored.coefs_ + restored.intercepts_,
                     est.coefs_ + est.intercepts_, strict=True):

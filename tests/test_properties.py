@@ -120,7 +120,9 @@ def test_partial_fit_accepts_any_chunking(Estimator, X, cuts):
     for chunk_X, chunk_y in zip(np.split(X, bounds), np.split(y, bounds),
                                 strict=True):
         est.partial_fit(chunk_X, chunk_y, classes=[0, 1])
-    assert est.n_iter_ == len(bounds) + 1
+    assert est.n_iter_ == 1  # the last call's epoch
+    assert est.t_ == len(X)
+    assert len(est.loss_curve_) == len(bounds) + 1
     assert np.all(np.isfinite(est.predict_proba(X)))
 
 
