@@ -22,6 +22,9 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    # MathJax itself, copied into _build/html/_static/mathjax: formulas render
+    # in pages opened offline, with no CDN (docs/check_math_renders.py checks it)
+    "sphinx-mathjax-offline",
     "sphinx.ext.viewcode",
     "myst_parser",
     "numpydoc",
@@ -59,7 +62,11 @@ sphinx_gallery_conf = {
     "only_warn_on_example_error": False,
     "show_memory": False,
     "min_reported_time": 1,
+    # the computation-times pages load jQuery and DataTables from CDNs; the docs
+    # must read offline (docs/check_math_renders.py checks every page)
+    "write_computation_times": False,
 }
+exclude_patterns += ["sg_execution_times.rst", "auto_examples/sg_execution_times.rst"]
 
 # -- HTML -----------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
