@@ -12,6 +12,7 @@ The estimator holds parameters, validation and fitted state; the work is done by
 - :mod:`._som_grouping`: Ward grouping of the units into ``n_clusters``.
 """
 
+import copy
 import numbers
 import time
 
@@ -26,6 +27,7 @@ from sklearn.metrics.pairwise import euclidean_distances
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._callbacks import CallbackSupportMixin, FitTask
 from ._som_bmu import best_matching_units, bmu_and_errors
 from ._som_grid import (
     grid_adjacency,
@@ -60,7 +62,11 @@ def _total_weight(n_samples, sample_weight):
 
 
 class SelfOrganizingMap(
-    ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, BaseEstimator
+    ClassNamePrefixFeaturesOutMixin,
+    ClusterMixin,
+    TransformerMixin,
+    CallbackSupportMixin,
+    BaseEstimator,
 ):
     """Self-organizing map (Kohonen map): clusterer and transformer.
 
@@ -408,8 +414,10 @@ class SelfOrganizingMap(
         grid_dist = self._grid_distances()
         decay = DECAYS[self.decay]
         T = self.max_iter
+        task = FitTask(self, T, X, y, sample_weight)
         for epoch in range(T):
             tic = time.perf_counter()
+            iteration = task.begin_iteration("epoch")
             if self.algorithm == "batch":
                 sigma = decay(
                     self.sigma_start_, self.sigma_end, schedule_fraction(epoch, T)
@@ -436,15 +444,31 @@ class SelfOrganizingMap(
                     n_samples,
                     time.perf_counter() - tic,
                 )
+            if task.end_iteration(
+                iteration, lambda W=W: self._fitted_state(W, X, sample_weight)
+            ):
+                break
         self.codebook_ = W
-        self.n_iter_ = T
+        self.n_iter_ = epoch + 1
         # partial_fit after fit continues the same random stream and schedule.
         self._rng = rng
         self._sigma_last = float(np.ravel(sigma)[-1])
         self._mass = mass
         self.hits_ = np.zeros(W.shape[0])
         self._finalize(X, sample_weight)
+        task.end()
         return self
+
+    def _fitted_state(self, W, X, sample_weight):
+        """The fitted attributes of the map with codebook ``W`` trained on ``X``,
+        for a callback's snapshot of the model in the middle of ``fit``."""
+        snapshot = copy.copy(self)
+        snapshot.codebook_ = W.copy()
+        snapshot.hits_ = np.zeros(W.shape[0])
+        snapshot._finalize(X, sample_weight)
+        names = ("codebook_", "hits_", "quantization_error_", "topographic_error_",
+                 "unit_labels_", "cluster_centers_", "labels_")
+        return {name: getattr(snapshot, name) for name in names}
 
     @fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None, sample_weight=None):
@@ -486,6 +510,8 @@ class SelfOrganizingMap(
             self.hits_ = np.zeros(self.codebook_.shape[0])
 
         n_samples = X.shape[0]
+        task = FitTask(self, 1, X, y, sample_weight)
+        iteration = task.begin_iteration("epoch")
         decay = DECAYS[self.decay]
         frac = schedule_fraction(self.n_iter_, self.max_iter)
         sigma = float(decay(self.sigma_start_, self.sigma_end, frac))
@@ -526,6 +552,8 @@ class SelfOrganizingMap(
                 time.perf_counter() - tic,
             )
         self._finalize(X, sample_weight)
+        task.end_iteration(iteration, {})
+        task.end()
         return self
 
     def _epoch(

@@ -34,6 +34,7 @@ from sklearn.utils import gen_batches
 from sklearn.utils.validation import check_random_state, validate_data
 
 from ._activations import ACTIVATIONS
+from ._callbacks import CallbackSupportMixin, FitTask
 from ._losses import LOSSES, output_and_loss, output_delta
 from ._optimizers import SGD, Adam, clip_grad_norm
 from ._parallel import blas_threads_for, chunk_n_rows
@@ -168,7 +169,7 @@ class _ValidationSet:
         self.best_theta = theta.copy()
 
 
-class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
+class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     """Training loop shared by every gradient-trained network.
 
     A concrete estimator is ``class Estimator(Task, Network)``: a task mixin from
@@ -372,17 +373,34 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         params = pack_parameters(self.coefs_, self.intercepts_, dtype)
         self.coefs_, self.intercepts_ = params.coefs, params.intercepts
         multiply_adds = self._product_multiply_adds(self._batch_rows(X.shape[0]))
+        lbfgs = self.solver == "lbfgs"
+        # one subtask per epoch; L-BFGS's last one never runs (see _fit_lbfgs)
+        task = FitTask(self, self.max_iter + 1 if lbfgs else
+                       1 if incremental else self.max_iter, X, y, sample_weight)
         # Overflow on the way to divergence is expected: the loss is checked for
         # finiteness after every batch and training stops with a clear message.
         with (np.errstate(over="ignore", invalid="ignore", divide="ignore"),
               blas_threads_for(multiply_adds,
                                sequential=self._sequential_products)):
-            if self.solver == "lbfgs":
-                self._fit_lbfgs(params, X, Y, sample_weight)
+            if lbfgs:
+                self._fit_lbfgs(params, X, Y, sample_weight, task)
             else:
                 self._fit_stochastic(params, X, Y, sample_weight, incremental,
-                                     validation_data)
+                                     validation_data, task)
+        task.end()
         return self
+
+    def _fitted_weights(self, theta=None):
+        """Copies of the weights as they stand (or as in the flat ``theta``), for a
+        callback's snapshot of the model."""
+        arrays = self.coefs_ + self.intercepts_
+        if theta is None:
+            copies = [a.copy() for a in arrays]
+        else:
+            copies = _views(np.array(theta, dtype=self.coefs_[0].dtype),
+                            [a.shape for a in arrays])
+        n_layers = len(self.coefs_)
+        return {"coefs_": copies[:n_layers], "intercepts_": copies[n_layers:]}
 
     def _validate_validation_data(self, X_val, y_val, sample_weight_val,
                                   n_outputs, dtype):
@@ -512,11 +530,15 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
 
     # ------------------------------------------------------------------
     # L-BFGS
-    def _fit_lbfgs(self, params, X, Y, sample_weight):
+    def _fit_lbfgs(self, params, X, Y, sample_weight, task):
         theta = params.theta
         workspace = self._make_workspace(X.shape[0], X.shape[1], theta.dtype)
         start = time.perf_counter()
         losses = []
+        # scipy reports the end of each iteration: that ends one callback subtask
+        # and begins the next, so the last one begun never runs.
+        iteration = task.begin_iteration("lbfgs iteration")
+        stopped_by_callback = False
 
         def objective(x):
             theta[...] = x
@@ -524,10 +546,17 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
             return float(loss), params.grad.astype(np.float64)
 
         def record(intermediate_result):
+            nonlocal iteration, stopped_by_callback
             losses.append(float(intermediate_result.fun))
             if self.verbose:
                 print(f"Iteration {len(losses)}, loss = {losses[-1]:.8f}, "
                       f"time = {time.perf_counter() - start:.2f}s")
+            stop = task.end_iteration(
+                iteration, lambda: self._fitted_weights(intermediate_result.x))
+            iteration = task.begin_iteration("lbfgs iteration")
+            if stop:
+                stopped_by_callback = True
+                raise StopIteration
 
         initial = theta.astype(np.float64)
         result = scipy.optimize.minimize(
@@ -535,6 +564,7 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
             options={"maxfun": self.max_fun, "maxiter": self.max_iter,
                      "gtol": self.tol},
         )
+        task.abandon_iteration(iteration)
         if not (np.isfinite(result.fun) and np.all(np.isfinite(result.x))):
             theta[...] = initial
             self._check_loss(np.nan if np.isfinite(result.fun) else result.fun,
@@ -547,7 +577,7 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
             np.inf if self.best_loss_ is None else self.best_loss_, self.loss_
         )
         self.t_ += X.shape[0]
-        if result.status != 0:
+        if result.status != 0 and not stopped_by_callback:
             warnings.warn(
                 f"L-BFGS stopped after {result.nit} iterations / {result.nfev} "
                 f"evaluations without converging: {result.message}. Increase "
@@ -575,7 +605,7 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         return optimizer
 
     def _fit_stochastic(self, params, X, Y, sample_weight, incremental,
-                        validation_data=None):
+                        validation_data, task):
         theta = params.theta
         optimizer = self._stochastic_optimizer(theta, incremental)
         validation = None
@@ -596,6 +626,7 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         start = time.perf_counter()
         for _ in range(self.max_iter):
             epoch_start = theta.copy()
+            epoch = task.begin_iteration("epoch")
             try:
                 self.loss_ = self._run_epoch(params, batches, full_batch, last_batch,
                                              optimizer)
@@ -609,6 +640,7 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
                     improved, scores = self._record_validation(validation, theta)
                     message += scores
             except _Diverged as diverged:
+                task.abandon_iteration(epoch)
                 self._recover(diverged.loss, theta, epoch_start, validation)
                 return
             self._no_improvement_count = (0 if improved
@@ -617,7 +649,8 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
             if self.verbose:
                 print(f"{message}, learning rate = {optimizer.learning_rate:.6g}, "
                       f"time = {time.perf_counter() - start:.2f}s")
-            if self._plateau_stops(optimizer, validation) or incremental:
+            stop = task.end_iteration(epoch, self._fitted_weights)
+            if self._plateau_stops(optimizer, validation) or stop or incremental:
                 break
         else:
             warnings.warn(
