@@ -24,8 +24,10 @@ from sknn_math import (
     make_windows,
 )
 
-skl2onnx = pytest.importorskip("skl2onnx")
-ort = pytest.importorskip("onnxruntime")
+skl2onnx = pytest.importorskip(
+    "skl2onnx", reason='ONNX export needs the extra: pip install -e ".[onnx]"')
+ort = pytest.importorskip(
+    "onnxruntime", reason='ONNX export needs the extra: pip install -e ".[onnx]"')
 
 from skl2onnx.common.data_types import (  # noqa: E402
     DoubleTensorType,
