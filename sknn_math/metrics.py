@@ -643,11 +643,14 @@ def _projection(som, X, n_neighbors, max_samples, random_state):
             f"n_neighbors ({n_neighbors}) should be less than n_samples / 2 "
             f"({n / 2}); use fewer neighbours or more samples."
         )
-    P = som.unit_coordinates_[som.best_matching_unit(X)]
-    periods = som._periods()
+    bmu = som.best_matching_unit(X)
+    # Grid distances between the units, once (n_units², as training's
+    # neighbourhood matrix), then gathered for each chunk of samples.
+    coords = som.unit_coordinates_
+    unit_keys = _grid_keys(coords, coords, som._periods())
 
     def projected_distances(rows):
-        return _grid_keys(P[rows], P, periods)
+        return unit_keys[np.ix_(bmu[rows], bmu)]
 
     return X, projected_distances
 
