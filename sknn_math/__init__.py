@@ -8,7 +8,7 @@
   a transformer.
 """
 
-from ._elman import ElmanClassifier, ElmanRegressor, make_windows
+from ._elman import ElmanClassifier, ElmanRegressor, make_windows, pad_sequences
 from ._mlp import SigmoidMLPClassifier, SigmoidMLPRegressor
 from ._plotting import ComponentPlanesDisplay, LossCurveDisplay, SOMDisplay
 from ._som import SelfOrganizingMap
@@ -19,6 +19,7 @@ __all__ = [
     "ElmanClassifier",
     "ElmanRegressor",
     "make_windows",
+    "pad_sequences",
     "SelfOrganizingMap",
     "ComponentPlanesDisplay",
     "LossCurveDisplay",

@@ -47,6 +47,110 @@ class _ElmanWorkspace:
     step: np.ndarray  # h_{t-1} W_hh forwards, ∂ℓ/∂h_t backwards, (n, H)
     output: np.ndarray  # z = h_T W_hy + b_y, (n, n_outputs)
     deltas: np.ndarray  # δ_1 … δ_T, (T, n, H); None when not training
+    # 1 for observed steps, 0 for the NaN steps that pad shorter sequences,
+    # (T, n, 1); None when the batch has no padding (set by the forward pass)
+    observed: np.ndarray = None
+
+
+def _check_padding(X, d):
+    """Refuse NaN anywhere but in whole leading steps (the padding of shorter
+    sequences), and sequences with no observed step."""
+    nan = np.isnan(X)
+    if not nan.any():
+        return
+    n, T = X.shape[0], X.shape[1] // d
+    nan = nan.reshape(n, T, d)
+    padded = nan.all(axis=2)
+    partial = np.flatnonzero((nan.any(axis=2) & ~padded).any(axis=1))
+    observed = ~padded
+    late = np.flatnonzero((padded & np.logical_or.accumulate(observed, axis=1))
+                          .any(axis=1))
+    empty = np.flatnonzero(~observed.any(axis=1))
+    for rows, what in ((partial, "a time step with only some features NaN"),
+                       (late, "a NaN step after an observed one"),
+                       (empty, "no observed step at all")):
+        if rows.size:
+            raise ValueError(
+                f"Sequence {rows[0]} of X has {what}. NaN may only pad a shorter "
+                "sequence on the left, as whole time steps (every feature of the "
+                "step NaN), before its first observed step; pad_sequences lays "
+                "sequences of different lengths out that way. Fill or drop other "
+                "missing values first."
+            )
+
+
+def _observed_steps(X_t):
+    """The (T, n, 1) 0/1 mask of the observed steps of time-major ``X_t``, whose
+    NaN (padding) steps become 0 in place; None when there is no padding."""
+    padded = np.isnan(X_t[:, :, :1])  # validation made NaN whole steps
+    if not padded.any():
+        return None
+    X_t[np.broadcast_to(padded, X_t.shape)] = 0
+    return (~padded).astype(X_t.dtype)
+
+
+def pad_sequences(sequences):
+    """Lay sequences of different lengths out as one 2-D array, padded with NaN.
+
+    Each sequence is right-aligned: a shorter one is preceded by whole NaN time
+    steps, which :class:`ElmanRegressor` and :class:`ElmanClassifier` skip (the
+    state stays at h_0 = 0 until the first observed step), so a padded sequence
+    gets exactly the prediction it would get alone.
+
+    Parameters
+    ----------
+    sequences : list of array-like of shape (n_timesteps_i,) or \
+            (n_timesteps_i, n_features)
+        The sequences, oldest step first; 1-D for one feature per step. All must
+        have the same number of features and at least one step.
+
+    Returns
+    -------
+    X : ndarray of shape (n_sequences, max_timesteps * n_features)
+        Row-major by time step (column ``j`` is step ``j // n_features``, feature
+        ``j % n_features``), float64, NaN before each shorter sequence.
+
+    See Also
+    --------
+    make_windows : Equal-length windows cut from one long series.
+
+    Examples
+    --------
+    >>> from sknn_math import pad_sequences
+    >>> pad_sequences([[1, 2, 3], [4]])
+    array([[ 1.,  2.,  3.],
+           [nan, nan,  4.]])
+    """
+    if isinstance(sequences, np.ndarray) or not hasattr(sequences, "__len__"):
+        raise ValueError("sequences must be a list of 1-D or 2-D arrays, one per "
+                         "sequence.")
+    if len(sequences) == 0:
+        raise ValueError("sequences is empty: pass at least one sequence.")
+    arrays = []
+    for i, seq in enumerate(sequences):
+        reject_non_numeric(np.asarray(seq), f"sequences[{i}]")
+        array = check_array(seq, ensure_2d=False, dtype="numeric", allow_nd=True,
+                            input_name=f"sequences[{i}]")
+        if array.ndim == 1:
+            array = array[:, np.newaxis]
+        elif array.ndim != 2:
+            raise ValueError(
+                f"sequences[{i}] has {array.ndim} dimensions; each sequence is 1-D "
+                "(one feature per step) or 2-D (n_timesteps, n_features)."
+            )
+        arrays.append(array)
+    widths = {a.shape[1] for a in arrays}
+    if len(widths) > 1:
+        raise ValueError(
+            f"The sequences have different numbers of features per step: "
+            f"{sorted(widths)}. Every sequence needs the same features."
+        )
+    d = widths.pop()
+    T = max(a.shape[0] for a in arrays)
+    X = np.full((len(arrays), T, d), np.nan)
+    for row, a in zip(X, arrays, strict=True):
+        row[T - a.shape[0]:] = a
+    return X.reshape(len(arrays), T * d)
 
 
 def _orthogonal(n, rng):
@@ -55,14 +159,16 @@ def _orthogonal(n, rng):
     return Q * np.sign(np.diag(R))
 
 
-def make_windows(series, window, horizon=1):
+def make_windows(series, window, horizon=1, *, n_steps_out=1, target=None):
     """Cut one long series into overlapping windows and the values that follow them.
 
     Window i holds steps ``i … i + window − 1``; its target is step
-    ``i + window − 1 + horizon``, ``horizon`` steps after the window's last one.
-    The windows come out in the 2-D layout of :class:`ElmanRegressor` (row-major by
-    time step), in time order, so they work with
-    :class:`~sklearn.model_selection.TimeSeriesSplit` as they are.
+    ``i + window − 1 + horizon``, ``horizon`` steps after the window's last one,
+    and with ``n_steps_out`` > 1 the steps after that too (direct multi-step
+    forecasting: one output per future step, beside the recursive
+    :meth:`ElmanRegressor.forecast`). The windows come out in the 2-D layout of
+    :class:`ElmanRegressor` (row-major by time step), in time order, so they work
+    with :class:`~sklearn.model_selection.TimeSeriesSplit` as they are.
 
     Parameters
     ----------
@@ -71,19 +177,27 @@ def make_windows(series, window, horizon=1):
     window : int
         The number of steps in each input sequence.
     horizon : int, default=1
-        How many steps ahead of the window the target lies; 1 is the next step.
+        How many steps ahead of the window the (first) target lies; 1 is the next
+        step.
+    n_steps_out : int, default=1
+        The number of consecutive future steps in each target.
+    target : int, list of int or None, default=None
+        The columns of a 2-D series to predict; the others are exogenous inputs,
+        in the windows but not in the targets. None predicts every column.
 
     Returns
     -------
     X : ndarray of shape (n_windows, window * n_features)
-        The windows, ``n_windows = n_timesteps − window − horizon + 1``; column
-        ``j`` is step ``j // n_features``, feature ``j % n_features``.
-    y : ndarray of shape (n_windows,) or (n_windows, n_features)
-        The target of each window: 1-D for a 1-D series.
+        The windows, ``n_windows = n_timesteps − window − horizon − n_steps_out +
+        2``; column ``j`` is step ``j // n_features``, feature ``j % n_features``.
+    y : ndarray of shape (n_windows,) or (n_windows, n_steps_out * n_targets)
+        The target of each window, row-major by step as ``X``: 1-D for one value
+        per window (one step of one target column).
 
     See Also
     --------
     ElmanRegressor : Fits such windows; ``forecast`` continues them recursively.
+    pad_sequences : Sequences of different lengths in the same layout.
     sklearn.model_selection.TimeSeriesSplit : Cross-validation in time order.
 
     Examples
@@ -104,8 +218,19 @@ def make_windows(series, window, horizon=1):
     >>> y
     array([[4, 5],
            [6, 7]])
+
+    Two steps ahead at once, and a second column as exogenous input:
+
+    >>> X, y = make_windows(np.arange(6), window=3, n_steps_out=2)
+    >>> y
+    array([[3, 4],
+           [4, 5]])
+    >>> X, y = make_windows(np.arange(8).reshape(4, 2), window=2, target=0)
+    >>> y
+    array([4, 6])
     """
-    for name, value in (("window", window), ("horizon", horizon)):
+    for name, value in (("window", window), ("horizon", horizon),
+                        ("n_steps_out", n_steps_out)):
         if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name} must be a positive integer; got {value!r}.")
     reject_non_numeric(series, "series")
@@ -116,24 +241,58 @@ def make_windows(series, window, horizon=1):
             f"series must be 1-D (one feature) or 2-D (n_timesteps, n_features); "
             f"got {series.ndim} dimensions."
         )
-    n_windows = series.shape[0] - window - horizon + 1
+    columns = _target_columns(target, series)
+    n_windows = series.shape[0] - window - horizon - n_steps_out + 2
     if n_windows < 1:
         raise ValueError(
-            f"A series of {series.shape[0]} steps is too short for window={window} "
-            f"and horizon={horizon}: it needs at least window + horizon = "
-            f"{window + horizon} steps."
+            f"A series of {series.shape[0]} steps is too short for window={window}, "
+            f"horizon={horizon} and n_steps_out={n_steps_out}: it needs at least "
+            f"window + horizon + n_steps_out − 1 = "
+            f"{window + horizon + n_steps_out - 1} steps."
         )
     # sliding_window_view puts the window axis last: (n, [d,] window).
     windows = sliding_window_view(series, window, axis=0)[:n_windows]
     if series.ndim == 2:
         windows = windows.transpose(0, 2, 1)
     X = windows.reshape(n_windows, -1)  # copies: views cannot be reshaped so
-    y = series[window + horizon - 1:].copy()
+    values = series if columns is None else series[:, columns]
+    first = window + horizon - 1
+    if n_steps_out == 1:
+        y = values[first:first + n_windows].copy()
+    else:
+        future = sliding_window_view(values[first:], n_steps_out, axis=0)[:n_windows]
+        if values.ndim == 2:
+            future = future.transpose(0, 2, 1)
+        y = future.reshape(n_windows, -1)
     return X, y
+
+
+def _target_columns(target, series):
+    """The column(s) of ``series`` that ``target`` names (an int keeps y 1-D), or
+    None for all of them."""
+    if target is None:
+        return None
+    if series.ndim == 1:
+        raise ValueError(
+            f"target={target!r} picks columns of a 2-D series; a 1-D series has "
+            "one, which is predicted: leave target=None."
+        )
+    picked = [target] if isinstance(target, Integral) else list(target)
+    n_features = series.shape[1]
+    if not picked or not all(isinstance(c, Integral) and not isinstance(c, bool)
+                             and -n_features <= c < n_features for c in picked):
+        raise ValueError(
+            f"target={target!r} must name columns of the series, integers in "
+            f"[0, {n_features}); the series has {n_features} columns."
+        )
+    return target if isinstance(target, Integral) else picked
 
 
 class _BaseElman(BaseNetwork):
     """Parameters, forward pass and BPTT of a single-layer Elman network."""
+
+    # NaN marks the padding of shorter sequences (leading whole steps)
+    _allow_nan = True
 
     _parameter_constraints = {
         **BaseNetwork._parameter_constraints,
@@ -207,11 +366,14 @@ class _BaseElman(BaseNetwork):
         X, d = self._as_2d(X, reset)
         X, y = super()._validate_X_y(X, y, reset)
         self._check_steps(X, d, reset)
+        _check_padding(X, self.n_features_per_step_)
         return X, y
 
     def _validate_X(self, X):
         X, _ = self._as_2d(X, reset=False)
-        return super()._validate_X(X)
+        X = super()._validate_X(X)
+        _check_padding(X, self.n_features_per_step_)
+        return X
 
     # ------------------------------------------------------------------
     # Parameters
@@ -253,8 +415,11 @@ class _BaseElman(BaseNetwork):
     # the one before.
     _sequential_products = True
 
-    def _product_multiply_adds(self, n_rows):
-        return n_rows * self.coefs_[1].size
+    def _product_multiply_adds(self, n_rows, n_columns):
+        # the products over all T·n rows at once: the input projection and the
+        # input and recurrent weight gradients
+        (d, H), n_steps = self.coefs_[0].shape, n_columns // self.n_features_per_step_
+        return n_rows * n_steps * H * max(d, H)
 
     def _make_workspace(self, n_rows, n_columns, dtype, *, training=True):
         (d, H), n_outputs = self.coefs_[0].shape, self.coefs_[2].shape[1]
@@ -277,17 +442,24 @@ class _BaseElman(BaseNetwork):
         T, n, d = X_t.shape
         H = W_hh.shape[0]
         np.copyto(X_t, X.reshape(n, T, d).transpose(1, 0, 2))
+        # Leading NaN steps pad shorter sequences: their state is held at h_0 = 0,
+        # so the first observed step starts from h_0 as it would alone.
+        observed = workspace.observed = _observed_steps(X_t)
 
         # x_t W_xh + b_h for every step at once: one (T·n × d)(d × H) product.
         np.dot(X_t.reshape(T * n, d), W_xh, out=states.reshape(T * n, H))
         states += b_h
         activation = ACTIVATIONS[self.activation]
         activation(states[0])  # h_1 = σ(x_1 W_xh + b_h), since h_0 = 0
+        if observed is not None:
+            states[0] *= observed[0]
         for t in range(1, T):
             # h_t = σ(x_t W_xh + b_h + h_{t-1} W_hh), in place in the state buffer
             np.dot(states[t - 1], W_hh, out=hW)
             states[t] += hW
             activation(states[t])
+            if observed is not None:
+                states[t] *= observed[t]
         # ŷ's pre-activation from the last state: z = h_T W_hy + b_y
         Z = np.dot(states[T - 1], W_hy, out=workspace.output)
         Z += b_y
@@ -313,6 +485,9 @@ class _BaseElman(BaseNetwork):
         # σ'(z_t) for every step of the window in one vectorised pass, into the δ
         # buffer; the loop then only multiplies it by ∂ℓ/∂h_t.
         DERIVATIVES[self.activation](states[first:], deltas[first:])
+        if workspace.observed is not None:
+            # a padded step's state is the constant 0: no gradient flows through it
+            deltas[first:] *= workspace.observed[first:]
         np.dot(delta, W_hy.T, out=dh)  # ∂ℓ/∂h_T = δ_out W_hyᵀ
         for t in range(T - 1, first, -1):
             deltas[t] *= dh  # δ_t = ∂ℓ/∂h_t ⊙ σ'(z_t)
@@ -329,6 +504,33 @@ class _BaseElman(BaseNetwork):
         else:  # h_0 = 0 adds nothing for the first step
             h_prev = states[:T - 1].reshape((T - 1) * n, H)
             np.dot(h_prev.T, deltas[1:].reshape((T - 1) * n, H), out=grad_W_hh)
+
+    def hidden_states(self, X):
+        """The hidden states h_1 … h_T of every sequence, for inspection or as
+        features.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_sequences, n_timesteps * n_features_per_step) \
+                or (n_sequences, n_timesteps, n_features_per_step)
+            The sequences, in the layout of ``fit``.
+
+        Returns
+        -------
+        states : ndarray of shape (n_sequences, n_timesteps, hidden_size)
+            ``states[i, t]`` is h_{t+1} of sequence i; the steps that pad a shorter
+            sequence hold h_0 = 0.
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X)
+        H = self.coefs_[1].shape[0]
+        n_steps = X.shape[1] // self.n_features_per_step_
+        dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
+        states = np.empty((X.shape[0], n_steps, H), dtype=dtype)
+        for batch, _, workspace in self._forward_in_chunks(
+                X, extra_row_bytes=n_steps * H * dtype.itemsize):
+            states[batch] = workspace.states.transpose(1, 0, 2)
+        return states
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -77,7 +77,7 @@ class _BaseMLP(BaseNetwork):
         widths = sum(W.shape[1] for W in self.coefs_)
         return self.coefs_[0].dtype.itemsize * (n_columns + 2 * widths)
 
-    def _product_multiply_adds(self, n_rows):
+    def _product_multiply_adds(self, n_rows, n_columns):
         return n_rows * max(W.size for W in self.coefs_)
 
     def _make_workspace(self, n_rows, n_columns, dtype, *, training=True):

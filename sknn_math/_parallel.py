@@ -29,8 +29,8 @@ from ._validation import get_chunk_n_rows
 # BLAS the same way for its small products.
 SMALL_PRODUCT_MULTIPLY_ADDS = 2**22
 
-# Below this OpenBLAS runs a product on one thread by itself: changing the limits,
-# which costs some 10 µs, would buy nothing.
+# Below this OpenBLAS runs a matrix product on one thread by itself (vector
+# products and reductions may still spread over threads).
 TINY_PRODUCT_MULTIPLY_ADDS = 2**18
 
 # A chunk whose distance block stays in the CPU cache: larger blocks make the
@@ -71,15 +71,17 @@ def single_threaded_blas():
                 _limiter = None
 
 
-def blas_threads_for(multiply_adds, *, sequential=False):
-    """BLAS threads for a loop of products of ``multiply_adds`` each.
+def blas_threads_for(multiply_adds, *, sequential=False, prediction=False):
+    """BLAS threads for work whose largest product takes ``multiply_adds``.
 
     One thread for small products, BLAS's own choice for large ones. A
     ``sequential`` chain, each product waiting for the one before (a recurrence),
     runs on one thread whatever the size: every step would wait for the slowest
-    thread, and a descheduled one stalls the whole chain.
+    thread, and a descheduled one stalls the whole chain. A ``prediction`` whose
+    products BLAS runs on one thread anyway leaves the limits alone: changing
+    them costs some 10 µs, much of a prediction on a few rows.
     """
-    if multiply_adds < TINY_PRODUCT_MULTIPLY_ADDS:
+    if prediction and multiply_adds < TINY_PRODUCT_MULTIPLY_ADDS:
         return contextlib.nullcontext()
     if sequential or multiply_adds <= SMALL_PRODUCT_MULTIPLY_ADDS:
         return single_threaded_blas()

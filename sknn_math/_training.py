@@ -186,6 +186,8 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
 
     _parameter_constraints = dict(SHARED_PARAMETER_CONSTRAINTS)
     _accept_sparse = False
+    # True where NaN has a meaning the network handles (the Elman nets' padding)
+    _allow_nan = False
     # True where each product waits for the one before (a recurrence): BLAS then
     # stays on one thread (``_parallel.blas_threads_for``).
     _sequential_products = False
@@ -231,9 +233,9 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         """Bytes one row takes in a forward pass, to size prediction chunks."""
 
     @abstractmethod
-    def _product_multiply_adds(self, n_rows):
-        """Multiply-adds of one of the matrix products the passes repeat on a batch
-        of ``n_rows`` rows; it sets the number of BLAS threads."""
+    def _product_multiply_adds(self, n_rows, n_columns):
+        """Multiply-adds of the largest matrix product of a forward and backward
+        pass on ``n_rows`` rows of ``n_columns``; it sets the BLAS threads."""
 
     # ------------------------------------------------------------------
     # Task hooks
@@ -269,6 +271,7 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         X, y = validate_data(
             self, X, y, reset=reset, accept_sparse=self._accept_sparse,
             dtype=[np.float64, np.float32], multi_output=True,
+            ensure_all_finite="allow-nan" if self._allow_nan else True,
             y_numeric=self._y_numeric,
         )
         return X, y
@@ -278,6 +281,7 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         return validate_data(
             self, X, reset=False, accept_sparse=self._accept_sparse,
             dtype=[np.float64, np.float32],
+            ensure_all_finite="allow-nan" if self._allow_nan else True,
         )
 
     # ------------------------------------------------------------------
@@ -293,7 +297,8 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             The input data. For the Elman networks, sequences: 2-D
             ``(n_sequences, n_timesteps * n_features_per_step)``, row-major by time
-            step, or 3-D ``(n_sequences, n_timesteps, n_features_per_step)``.
+            step, or 3-D ``(n_sequences, n_timesteps, n_features_per_step)``;
+            leading NaN steps pad shorter sequences (see ``pad_sequences``).
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             The targets (class labels for a classifier, values for a regressor).
         sample_weight : array-like of shape (n_samples,), default=None
@@ -372,7 +377,8 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         self.n_iter_ = 0
         params = pack_parameters(self.coefs_, self.intercepts_, dtype)
         self.coefs_, self.intercepts_ = params.coefs, params.intercepts
-        multiply_adds = self._product_multiply_adds(self._batch_rows(X.shape[0]))
+        multiply_adds = self._product_multiply_adds(self._batch_rows(X.shape[0]),
+                                                    X.shape[1])
         lbfgs = self.solver == "lbfgs"
         # one subtask per epoch; L-BFGS's last one never runs (see _fit_lbfgs)
         task = FitTask(self, self.max_iter + 1 if lbfgs else
@@ -774,27 +780,37 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     # Prediction
     def _predict_output(self, X):
         """Output-layer activations, computed in chunks bounded by working_memory."""
+        out = np.empty((X.shape[0], self.n_outputs_),
+                       dtype=np.result_type(X.dtype, self.coefs_[0].dtype))
+        activation = ACTIVATIONS[self.out_activation_]
+        for batch, Z, _ in self._forward_in_chunks(X):
+            out[batch] = activation(Z)
+        return out
+
+    def _forward_in_chunks(self, X, extra_row_bytes=0):
+        """Yield ``(rows, Z, workspace)``: the forward pass over chunks of ``X``
+        bounded by working_memory (each row taking ``extra_row_bytes`` more in the
+        caller's output)."""
         coefs, intercepts = self.coefs_, self.intercepts_
         dtype = np.result_type(X.dtype, coefs[0].dtype)
         n_samples, n_columns = X.shape
-        chunk = chunk_n_rows(self._prediction_row_bytes(n_columns), n_samples)
-        out = np.empty((n_samples, self.n_outputs_), dtype=dtype)
-        activation = ACTIVATIONS[self.out_activation_]
+        chunk = chunk_n_rows(self._prediction_row_bytes(n_columns) + extra_row_bytes,
+                             n_samples)
         workspace = None
         # saturating units overflow e^{−z} to +inf on purpose (σ → 0 exactly)
         with np.errstate(over="ignore"), blas_threads_for(
-                self._product_multiply_adds(chunk),
-                sequential=self._sequential_products):
+                self._product_multiply_adds(chunk, n_columns),
+                sequential=self._sequential_products, prediction=True):
             for batch in gen_batches(n_samples, chunk):
                 n_rows = batch.stop - batch.start
                 if workspace is None or workspace.n_rows != n_rows:
                     workspace = self._make_workspace(n_rows, n_columns, dtype,
                                                      training=False)
                 Z = self._forward_pass(X[batch], coefs, intercepts, workspace)
-                out[batch] = activation(Z)
-        return out
+                yield batch, Z, workspace
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = bool(self._accept_sparse)
+        tags.input_tags.allow_nan = self._allow_nan
         return tags

@@ -31,7 +31,21 @@ def _public_estimators():
 ESTIMATORS = _public_estimators()
 
 
-@parametrize_with_checks(ESTIMATORS)
+def _expected_failed_checks(estimator):
+    """The one check at odds with a rule of this library, with the reason."""
+    if isinstance(estimator, (sknn_math.ElmanClassifier, sknn_math.ElmanRegressor)):
+        return {
+            "check_estimators_pickle": (
+                "with allow_nan it puts NaN at random places; an Elman net takes NaN "
+                "only as whole leading steps (the padding of shorter sequences) and "
+                "refuses any other NaN with a clear error, as its design asks. "
+                "test_elman.py pickles a model fitted on padded sequences instead."
+            ),
+        }
+    return {}
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed_checks)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
@@ -59,6 +73,7 @@ def test_public_names_are_exactly_these():
         "ElmanRegressor",
         "SelfOrganizingMap",
         "make_windows",
+        "pad_sequences",
         "ComponentPlanesDisplay",
         "LossCurveDisplay",
         "SOMDisplay",

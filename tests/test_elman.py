@@ -22,7 +22,12 @@ from sklearn.model_selection import GridSearchCV, TimeSeriesSplit, cross_val_sco
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sknn_math._elman import ElmanClassifier, ElmanRegressor, make_windows
+from sknn_math._elman import (
+    ElmanClassifier,
+    ElmanRegressor,
+    make_windows,
+    pad_sequences,
+)
 
 # Short fits (small max_iter) are the point of many tests here, and the defaults
 # may use all 200 epochs on the behaviour problems: neither is a test failure.
@@ -546,3 +551,181 @@ def test_make_windows_layout(n_steps, n_features, window, horizon):
         # column j is step j // d, feature j % d: the 2-D layout of the estimators
         assert_array_equal(X[i], series[i:i + window].ravel())
         assert_array_equal(y[i], series[i + window + horizon - 1])
+
+
+@settings(max_examples=30, deadline=None)
+@given(n_steps=st.integers(3, 30), n_features=st.integers(1, 3),
+       window=st.integers(1, 6), horizon=st.integers(1, 3),
+       n_steps_out=st.integers(1, 4), data=st.data())
+def test_make_windows_multi_step_and_exogenous_layout(n_steps, n_features, window,
+                                                      horizon, n_steps_out, data):
+    series = np.arange(n_steps * n_features, dtype=float).reshape(n_steps, n_features)
+    target = data.draw(st.none() | st.integers(0, n_features - 1)
+                       | st.lists(st.integers(0, n_features - 1), min_size=1,
+                                  max_size=n_features, unique=True))
+    if n_steps < window + horizon + n_steps_out - 1:
+        with pytest.raises(ValueError, match="too short"):
+            make_windows(series, window, horizon, n_steps_out=n_steps_out,
+                         target=target)
+        return
+    X, y = make_windows(series, window, horizon, n_steps_out=n_steps_out,
+                        target=target)
+    columns = range(n_features) if target is None else np.atleast_1d(target)
+    n_windows = n_steps - window - horizon - n_steps_out + 2
+    assert X.shape == (n_windows, window * n_features)
+    for i in range(n_windows):
+        assert_array_equal(X[i], series[i:i + window].ravel())  # exogenous too
+        first = i + window + horizon - 1
+        expected = series[first:first + n_steps_out][:, list(columns)]
+        assert_array_equal(y[i], expected.ravel() if y.ndim == 2 else expected[0, 0])
+    # one value per window (one step of one named column) keeps y 1-D
+    assert (y.ndim == 1) == (n_steps_out == 1 and isinstance(target, int))
+
+
+def test_make_windows_bad_targets_and_horizons_are_clear_errors():
+    series = np.arange(20.0).reshape(10, 2)
+    original = series.copy()
+    with pytest.raises(ValueError, match="n_steps_out must be a positive integer"):
+        make_windows(series, window=2, n_steps_out=0)
+    with pytest.raises(ValueError, match="too short .* n_steps_out=9"):
+        make_windows(series, window=2, n_steps_out=9)
+    with pytest.raises(ValueError, match=r"target=5 must name columns"):
+        make_windows(series, window=2, target=5)
+    with pytest.raises(ValueError, match="must name columns"):
+        make_windows(series, window=2, target=[])
+    with pytest.raises(ValueError, match="1-D series has one"):
+        make_windows(np.arange(10.0), window=2, target=0)
+    assert_array_equal(series, original)
+
+
+# ----------------------------------------------------------------------
+# Sequences of different lengths: leading NaN steps
+def _same_weights(est, Estimator, X_short, **params):
+    """A network with ``est``'s weights and classes, fitted (briefly) on the short
+    layout."""
+    y = (np.arange(2 * len(X_short)) % 2 if Estimator is ElmanClassifier
+         else np.zeros(2 * len(X_short)))
+    other = Estimator(max_iter=1, random_state=0, **params).fit(
+        np.vstack([X_short, X_short]), y)
+    other.coefs_ = [c.copy() for c in est.coefs_]
+    other.intercepts_ = [b.copy() for b in est.intercepts_]
+    return other
+
+
+@pytest.mark.parametrize("Estimator", [ElmanRegressor, ElmanClassifier])
+@pytest.mark.parametrize("d", [1, 2])
+def test_padded_sequence_predicts_as_it_would_alone(Estimator, d):
+    rng = np.random.RandomState(0)
+    sequences = [rng.normal(size=(T, d)) for T in (6, 3, 5, 6, 2)]
+    X = pad_sequences(sequences)
+    y = np.arange(5) % 2 if Estimator is ElmanClassifier else rng.normal(size=5)
+    est = Estimator(hidden_size=4, n_features_per_step=d, max_iter=20,
+                    random_state=0).fit(X, y)
+    for T in (3, 2):
+        alone = np.vstack([s.ravel() for s in sequences if len(s) == T])
+        other = _same_weights(est, Estimator, alone, hidden_size=4,
+                              n_features_per_step=d)
+        padded = X[[len(s) == T for s in sequences]]
+        method = "predict_proba" if Estimator is ElmanClassifier else "predict"
+        assert_allclose(getattr(est, method)(padded), getattr(other, method)(alone),
+                        rtol=1e-12, atol=1e-14)
+        states = est.hidden_states(padded)
+        assert np.all(states[:, :6 - T] == 0)  # padded steps hold h_0 = 0
+        assert_allclose(states[:, 6 - T:], other.hidden_states(alone), rtol=1e-12,
+                        atol=1e-14)
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_padding_gets_no_gradient(activation):
+    rng = np.random.RandomState(1)
+    short = rng.normal(size=(1, 3))
+    padded = np.hstack([np.full((1, 4), np.nan), short])
+    Y = rng.normal(size=(1, 1))
+    est = ElmanRegressor(hidden_size=3, activation=activation, alpha=0.1, max_iter=2,
+                         random_state=0).fit(np.vstack([padded, padded]), [0.0, 1.0])
+    other = _same_weights(est, ElmanRegressor, short, hidden_size=3,
+                          activation=activation, alpha=0.1)
+    _, loss_padded, grad_padded, _ = loss_and_gradient(est, padded, Y, None)
+    _, loss_alone, grad_alone, _ = loss_and_gradient(other, short, Y, None)
+    assert loss_padded == pytest.approx(loss_alone, rel=1e-12)
+    assert_allclose(grad_padded, grad_alone, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("truncate", [None, 2])
+def test_bptt_on_padded_batches_matches_finite_differences(truncate):
+    rng = np.random.RandomState(2)
+    X = pad_sequences([rng.normal(size=T) for T in (5, 2, 4, 1, 5)])
+    Y = rng.normal(size=(5, 1))
+    est = ElmanRegressor(hidden_size=3, bptt_truncate=truncate, max_iter=2,
+                         random_state=0).fit(X, Y.ravel())
+    theta, _, grad, J = loss_and_gradient(est, X, Y, rng.uniform(0.5, 2, 5))
+    if truncate is None:  # truncation makes the gradient inexact on purpose
+        assert_allclose(grad, central_differences(J, theta), rtol=1e-6, atol=1e-8)
+    assert np.all(np.isfinite(grad))
+
+
+def test_nan_elsewhere_than_leading_steps_is_a_clear_error():
+    X = np.arange(24.0).reshape(4, 6)
+    est = ElmanRegressor(n_features_per_step=2, max_iter=2, random_state=0)
+    y = np.arange(4.0)
+    inside = X.copy()
+    inside[1, 2:4] = np.nan  # a whole step, after an observed one
+    partial = X.copy()
+    partial[2, 0] = np.nan  # one feature of a leading step
+    empty = X.copy()
+    empty[3] = np.nan
+    for bad, what in ((inside, "NaN step after an observed one"),
+                      (partial, "only some features NaN"),
+                      (empty, "no observed step")):
+        before = bad.copy()
+        with pytest.raises(ValueError, match=what):
+            est.fit(bad, y)
+        assert_array_equal(bad, before)
+    fitted = est.fit(X, y)
+    with pytest.raises(ValueError, match="NaN step after an observed one"):
+        fitted.predict(inside)
+    with pytest.raises(ValueError, match="infinity|inf"):
+        fitted.predict(np.where(X == 5, np.inf, X))
+
+
+def test_padded_sequences_train_and_pickle():
+    # sum of a variable-length sequence: the net must read every observed step
+    rng = np.random.RandomState(0)
+    sequences = [rng.normal(size=T) for T in rng.randint(2, 9, size=300)]
+    X = pad_sequences(sequences)
+    y = np.array([s.sum() for s in sequences])
+    reg = ElmanRegressor(hidden_size=16, solver="lbfgs", max_iter=300,
+                         random_state=0).fit(X, y)
+    assert reg.score(X, y) > 0.95
+    restored = pickle.loads(pickle.dumps(reg))
+    assert_array_equal(restored.predict(X), reg.predict(X))
+
+
+def test_pad_sequences_layout_and_errors():
+    X = pad_sequences([np.array([[1, 2], [3, 4]]), [[5, 6]]])
+    assert_array_equal(X, [[1, 2, 3, 4], [np.nan, np.nan, 5, 6]])
+    assert X.dtype == np.float64
+    with pytest.raises(ValueError, match="different numbers of features"):
+        pad_sequences([[[1, 2]], [[1, 2, 3]]])
+    with pytest.raises(ValueError, match="empty"):
+        pad_sequences([])
+    with pytest.raises(ValueError, match="list of 1-D or 2-D arrays"):
+        pad_sequences(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="3 dimensions"):
+        pad_sequences([np.zeros((2, 2, 2))])
+
+
+def test_hidden_states_feed_the_output_and_respect_working_memory():
+    from sklearn import config_context
+
+    X, y = make_windows(noisy_sine(200), window=12)
+    reg = ElmanRegressor(hidden_size=5, max_iter=5, random_state=0).fit(X, y)
+    states = reg.hidden_states(X)
+    assert states.shape == (X.shape[0], 12, 5)
+    W_hy, b_y = reg.coefs_[2], reg.intercepts_[1]
+    assert_allclose(states[:, -1] @ W_hy[:, 0] + b_y[0], reg.predict(X),
+                    rtol=1e-10, atol=1e-12)
+    with config_context(working_memory=0.01):  # many chunks
+        assert_allclose(reg.hidden_states(X), states, rtol=1e-12, atol=1e-14)
+    assert_allclose(reg.hidden_states(X.reshape(-1, 12, 1)), states, rtol=1e-12,
+                    atol=1e-14)

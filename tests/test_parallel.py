@@ -62,11 +62,15 @@ def test_concurrent_predictions_leave_the_blas_threads_as_they_were(Estimator):
 
 
 def test_blas_threads_by_product_size(two_blas_threads):
-    def threads_inside(multiply_adds, sequential=False):
-        with blas_threads_for(multiply_adds, sequential=sequential):
+    def threads_inside(multiply_adds, sequential=False, prediction=False):
+        with blas_threads_for(multiply_adds, sequential=sequential,
+                              prediction=prediction):
             return set(_blas_threads())
 
-    assert threads_inside(2**10) == {2}  # BLAS keeps tiny products on one thread
+    assert threads_inside(2**10) == {1}  # a training loop's small products
+    # a prediction whose products BLAS keeps on one thread anyway
+    assert threads_inside(2**10, prediction=True) == {2}
+    assert threads_inside(2**20, prediction=True) == {1}
     assert threads_inside(2**20) == {1}  # small: one thread
     assert threads_inside(2**24) == {2}  # large: BLAS's own choice
     assert threads_inside(2**24, sequential=True) == {1}  # a chain of products
