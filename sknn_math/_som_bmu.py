@@ -7,6 +7,13 @@ distance blocks stay in the CPU cache and within ``working_memory``, and
 shares them among worker threads; its results come back in chunk order, so the
 same data give the same bits whatever the number of threads. Thread and chunk
 policy live in :mod:`sknn_math._parallel`.
+
+Missing values (NaN) count as unobserved: a sample's distance to a unit is taken
+over the sample's observed features only, the plain sum
+‖x_o − w_o‖² = Σ_{f observed} (x_f − w_f)², not rescaled by
+n_features / n_observed (see :func:`chunk_products`). A pass over data holding
+NaN is *masked*; only its chunks that hold NaN pay for the mask, and a pass over
+NaN-free data runs exactly the unmasked code.
 """
 
 import threading
@@ -23,9 +30,56 @@ __all__ = [
     "best_matching_units",
     "bmu_and_errors",
     "bmu_operands",
+    "check_missing",
     "chunk_products",
+    "has_missing",
     "map_chunks",
+    "missing_mask",
+    "observed_distances",
 ]
+
+
+# --------------------------------------------------------------------------------
+# Missing values.
+# --------------------------------------------------------------------------------
+
+
+def has_missing(X):
+    """Whether ``X`` (finite or NaN, no infinity) holds a NaN.
+
+    The sum of finite values is finite but for overflow, so one reduction answers
+    for the common NaN-free data, as in scikit-learn's own finiteness check;
+    only a non-finite sum looks at every entry.
+    """
+    if np.isfinite(X.sum()):
+        return False
+    return bool(np.isnan(X).any())
+
+
+def check_missing(X):
+    """Whether ``X`` holds NaN; a ``ValueError`` if a row holds nothing else.
+
+    A sample with no observed feature has no distance to any unit: it cannot
+    have a best-matching unit.
+    """
+    if not has_missing(X):
+        return False
+    empty = np.flatnonzero(np.isnan(X).all(axis=1))
+    if empty.size:
+        shown = ", ".join(map(str, empty[:5].tolist()))
+        more = ", …" if empty.size > 5 else ""
+        raise ValueError(
+            f"{empty.size} sample(s) of X have no observed feature (all NaN), "
+            f"row(s) {shown}{more}. A self-organizing map places a sample by its "
+            "observed features; drop these rows or impute them."
+        )
+    return True
+
+
+def missing_mask(X_chunk):
+    """The NaN entries of a chunk of rows as a boolean array, or None if none."""
+    missing = np.isnan(X_chunk)
+    return missing if missing.any() else None
 
 
 class BMUOperands(NamedTuple):
@@ -74,7 +128,7 @@ class _ChunkBuffers:
         self.G = np.empty((rows, n_units), dtype=dtype)
 
 
-def chunk_products(X_chunk, operands, buffers=None):
+def chunk_products(X_chunk, operands, buffers=None, *, missing=None):
     """``X_aug`` and ``G`` of one chunk of rows; the best unit is ``G.argmax(1)``.
 
     ``X_aug`` is the chunk centred on μ with a trailing column of ones and
@@ -82,6 +136,18 @@ def chunk_products(X_chunk, operands, buffers=None):
     ``‖x_i − w_k‖² = ‖x_i‖² − 2 G[i, k]``. Without ``buffers`` both are new
     arrays; with them they are views of the thread's scratch, which the caller
     must not return.
+
+    ``missing`` (a boolean array shaped as the chunk, from :func:`missing_mask`)
+    marks the chunk's NaN entries. Those are set to 0 in ``X_aug`` and the rows
+    that hold any get ``G[i, k] = x_i·w_k − Σ_{f observed} w_kf²/2``, so that
+    ``‖x_i − w_k‖²`` over the observed features is again
+    ``‖x_i‖² − 2 G[i, k]``:
+
+    .. math:: ‖x_o − w_o‖² = Σ_f M_f x_f² − 2 Σ_f x^0_f w_f + Σ_f M_f w_f²
+
+    with M the 0/1 mask of observed entries and x⁰ the row with NaN → 0. The
+    plain product gives the −‖w‖²/2 of every feature; a second product of the
+    missing entries with W∘W gives back those of the unobserved ones.
     """
     m, n_features = X_chunk.shape
     W_aug = operands.W_aug
@@ -89,7 +155,14 @@ def chunk_products(X_chunk, operands, buffers=None):
         buffers = _ChunkBuffers(m, n_features, W_aug.shape[1], W_aug.dtype)
     X_aug = buffers.X_aug[:m]
     np.subtract(X_chunk, operands.mu, out=X_aug[:, :n_features])
+    if missing is not None:
+        X_aug[:, :n_features][missing] = 0.0
     G = np.matmul(X_aug, W_aug, out=buffers.G[:m])
+    if missing is not None:
+        # Rows without NaN keep the plain product's bits.
+        rows = np.flatnonzero(missing.any(axis=1))
+        W_sq = np.square(W_aug[:n_features])
+        G[rows] += 0.5 * (missing[rows].astype(W_aug.dtype) @ W_sq)
     return X_aug, G
 
 
@@ -99,11 +172,11 @@ def map_chunks(X, operands, work):
     Chunks hold as many rows as keep their (rows, n_units) distance block in the
     CPU cache (and within ``working_memory``); they run on one worker thread per
     core (:func:`~sknn_math._parallel.map_in_order`), each with its own
-    ``buffers`` for :func:`chunk_products`.
+    ``buffers`` for :func:`chunk_products`, in the dtype of ``operands``.
     """
     n_samples, n_features = X.shape
     n_units = operands.W_aug.shape[1]
-    dtype = X.dtype
+    dtype = operands.W_aug.dtype
     rows = chunk_n_rows(
         (n_units + n_features + 1) * dtype.itemsize, n_samples, fit_in_cache=True
     )
@@ -128,12 +201,19 @@ def _second_best(G, bmu):
     return bmu2
 
 
-def best_matching_units(X, W):
-    """Index of the best-matching unit of every row of ``X``, shape (n_samples,)."""
+def best_matching_units(X, W, *, masked=None):
+    """Index of the best-matching unit of every row of ``X``, shape (n_samples,).
+
+    ``masked``: whether ``X`` holds NaN (:func:`has_missing`); None finds out.
+    """
     operands = bmu_operands(W, X.dtype)
+    if masked is None:
+        masked = has_missing(X)
 
     def work(batch, buffers):
-        _, G = chunk_products(X[batch], operands, buffers)
+        X_chunk = X[batch]
+        missing = missing_mask(X_chunk) if masked else None
+        _, G = chunk_products(X_chunk, operands, buffers, missing=missing)
         return batch, G.argmax(axis=1)
 
     bmu = np.empty(X.shape[0], dtype=np.intp)
@@ -142,22 +222,29 @@ def best_matching_units(X, W):
     return bmu
 
 
-def bmu_and_errors(X, sample_weight, W, coords, periods):
+def bmu_and_errors(X, sample_weight, W, coords, periods, *, masked=None):
     """Best-matching units, Σ s·‖x − w_c‖ and Σ s·[c, c₂ not adjacent].
 
     ``c₂`` is the second-best unit; ``coords`` and ``periods`` place the units
-    on the grid (:mod:`sknn_math._som_grid`).
+    on the grid (:mod:`sknn_math._som_grid`). With NaN in ``X`` (``masked``;
+    None finds out) units and distances use each sample's observed features.
     """
     n_features = X.shape[1]
     operands = bmu_operands(W, X.dtype)
+    if masked is None:
+        masked = has_missing(X)
 
     def work(batch, buffers):
-        X_aug, G = chunk_products(X[batch], operands, buffers)
+        X_chunk = X[batch]
+        missing = missing_mask(X_chunk) if masked else None
+        X_aug, G = chunk_products(X_chunk, operands, buffers, missing=missing)
         bmu = G.argmax(axis=1)
         bmu2 = _second_best(G, bmu)
         # The exact difference, not ‖x‖² − 2G, so that the reported error is
         # accurate to the last bit of the dtype.
         diff = X_aug[:, :n_features] - operands.W_c[bmu]
+        if missing is not None:
+            diff[missing] = 0.0
         dist = np.sqrt(np.einsum("ij,ij->i", diff, diff, dtype=np.float64))
         wrong = ~is_adjacent(grid_distances(coords[bmu], coords[bmu2], periods))
         if sample_weight is None:
@@ -172,3 +259,27 @@ def bmu_and_errors(X, sample_weight, W, coords, periods):
         error_sum += error
         wrong_sum += wrong
     return bmu, error_sum, wrong_sum
+
+
+def observed_distances(X, W):
+    """Distance of every row of ``X`` to every unit over the row's observed features.
+
+    ``‖x_o − w_k,o‖`` for data holding NaN (``transform``), shape
+    (n_samples, n_units) in ``X``'s dtype; computed in float64, from the same
+    masked products as the best-matching units, chunk by chunk.
+    """
+    n_samples, n_features = X.shape
+    operands = bmu_operands(W, np.float64)
+    D = np.empty((n_samples, W.shape[0]), dtype=X.dtype)
+
+    def work(batch, buffers):
+        X_chunk = X[batch]
+        missing = missing_mask(X_chunk)
+        X_aug, G = chunk_products(X_chunk, operands, buffers, missing=missing)
+        X_c = X_aug[:, :n_features]
+        d_sq = np.einsum("ij,ij->i", X_c, X_c)[:, None] - 2.0 * G
+        D[batch] = np.sqrt(np.maximum(d_sq, 0.0))
+
+    for _ in map_chunks(X, operands, work):
+        pass
+    return D

@@ -2,6 +2,14 @@
 
 The weighted principal axes give ``init='pca'`` its codebook and the map-shape
 rule (:func:`sknn_math._som_grid.pick_map_shape`) its side ratio.
+
+Data with missing values (NaN): the mean of a feature is taken over the samples
+that observe it, and the covariance of two features over the samples that
+observe both (pairwise deletion), each with its own weight sum. Filling the
+gaps with the means instead would shrink every variance by the share of missing
+values, and with it the span of the initial map; pairwise estimates are
+unbiased when values are missing at random (the matrix may then be slightly
+indefinite: its negative eigenvalues count as 0, as rounding's do).
 """
 
 from math import sqrt
@@ -10,22 +18,76 @@ import numpy as np
 from sklearn.utils import gen_batches
 
 from ._parallel import chunk_n_rows
+from ._som_bmu import has_missing
 
-__all__ = ["pca_codebook", "weighted_pca"]
+__all__ = ["observed_means", "pca_codebook", "weighted_pca"]
 
 
-def weighted_pca(X, sample_weight):
-    """Weighted mean, eigenvalues (descending) and eigenvectors (columns).
-
-    The covariance is accumulated over chunks of centred rows in float64, so a
-    large offset in the data costs no precision and no copy of ``X``.
-    """
-    n_samples, n_features = X.shape
-    w = (
+def _weights(n_samples, sample_weight):
+    return (
         np.ones(n_samples)
         if sample_weight is None
         else sample_weight.astype(np.float64, copy=False)
     )
+
+
+def observed_means(X, sample_weight):
+    """Weighted mean of every feature over the samples where it is observed.
+
+    Returns ``(mean, observed_weight)``, both of shape (n_features,), in float64:
+    the weight sum of the observed values of a feature is 0 when it has none,
+    and then its mean is 0.
+    """
+    n_samples, n_features = X.shape
+    w = _weights(n_samples, sample_weight)
+    rows = chunk_n_rows(2 * n_features * 8, n_samples, fit_in_cache=True)
+    total = np.zeros(n_features)
+    observed_weight = np.zeros(n_features)
+    for batch in gen_batches(n_samples, rows):
+        X_batch = X[batch].astype(np.float64)
+        observed = ~np.isnan(X_batch)
+        X_batch[~observed] = 0.0
+        total += w[batch] @ X_batch
+        observed_weight += w[batch] @ observed
+    mean = np.divide(
+        total, observed_weight, out=np.zeros(n_features), where=observed_weight > 0
+    )
+    return mean, observed_weight
+
+
+def _pairwise_covariance(X, w, mean):
+    """Weighted covariance of every pair of features over the samples that
+    observe both (0 for a pair never observed together)."""
+    n_samples, n_features = X.shape
+    rows = chunk_n_rows(3 * n_features * 8, n_samples, fit_in_cache=True)
+    cov = np.zeros((n_features, n_features))
+    pair_weight = np.zeros((n_features, n_features))
+    for batch in gen_batches(n_samples, rows):
+        centred = X[batch].astype(np.float64) - mean
+        observed = ~np.isnan(centred)
+        centred[~observed] = 0.0
+        cov += (centred * w[batch, None]).T @ centred
+        observed = observed.astype(np.float64)
+        pair_weight += (observed * w[batch, None]).T @ observed
+    return np.divide(cov, pair_weight, out=np.zeros_like(cov), where=pair_weight > 0)
+
+
+def weighted_pca(X, sample_weight, *, masked=None):
+    """Weighted mean, eigenvalues (descending) and eigenvectors (columns).
+
+    The covariance is accumulated over chunks of centred rows in float64, so a
+    large offset in the data costs no precision and no copy of ``X``. With NaN in
+    ``X`` (``masked``; None finds out) the mean and covariance use the observed
+    entries (pairwise, see the module's notes).
+    """
+    if masked is None:
+        masked = has_missing(X)
+    if masked:
+        mean, _ = observed_means(X, sample_weight)
+        cov = _pairwise_covariance(X, _weights(X.shape[0], sample_weight), mean)
+        return _principal_axes(mean, cov)
+    n_samples, n_features = X.shape
+    w = _weights(n_samples, sample_weight)
     total = w.sum()
     # A float64 copy and its weighted twin per row.
     rows = chunk_n_rows(2 * n_features * 8, n_samples, fit_in_cache=True)
@@ -38,6 +100,11 @@ def weighted_pca(X, sample_weight):
         centred = X[batch].astype(np.float64) - mean
         cov += (centred * w[batch, None]).T @ centred
     cov /= total
+    return _principal_axes(mean, cov)
+
+
+def _principal_axes(mean, cov):
+    n_features = cov.shape[0]
     eigenvalues, eigenvectors = np.linalg.eigh(cov)
     eigenvalues = np.maximum(eigenvalues[::-1], 0.0)
     eigenvectors = eigenvectors[:, ::-1]

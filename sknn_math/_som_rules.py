@@ -11,6 +11,14 @@ best-matching-unit operands, so any executor can run it on each block of the
 data (here worker threads; a Dask cluster or a GPU later) and the second step is
 a plain sum. Online (Kohonen's original rule) is sequential by definition: one
 update per sample.
+
+Missing values (NaN): a sample counts for the features it has. Its
+best-matching unit comes from its observed features
+(:func:`~sknn_math._som_bmu.chunk_products`); the batch rule sums each feature
+over the samples where it is observed, with a count per unit and feature
+n_jf = Σ s_i M_if beside the sums (M the 0/1 mask of observed entries); the
+online rule moves the observed features only. Data without NaN run the plain
+code.
 """
 
 from math import sqrt
@@ -18,7 +26,13 @@ from math import sqrt
 import numpy as np
 from scipy import sparse
 
-from ._som_bmu import bmu_operands, chunk_products, map_chunks
+from ._som_bmu import (
+    bmu_operands,
+    chunk_products,
+    has_missing,
+    map_chunks,
+    missing_mask,
+)
 
 __all__ = [
     "batch_epoch",
@@ -35,7 +49,7 @@ __all__ = [
 
 
 def chunk_statistics(X_chunk, sample_weight_chunk, operands, *, with_error=False,
-                     buffers=None):
+                     buffers=None, masked=False):
     """Per-unit weighted sums ``S_j`` and counts ``n_j`` of one chunk of rows.
 
     Parameters
@@ -50,17 +64,24 @@ def chunk_statistics(X_chunk, sample_weight_chunk, operands, *, with_error=False
         Also return Σ s_i ‖x_i − w_c(i)‖ (for ``verbose``); 0.0 otherwise.
     buffers : optional
         A worker thread's scratch (:func:`~sknn_math._som_bmu.map_chunks`).
+    masked : bool, default=False
+        The data may hold NaN (every chunk of a pass must agree): sums over
+        observed entries only, and counts per feature.
 
     Returns
     -------
-    S_aug : ndarray of shape (n_units, n_features + 1)
-        ``S_aug[:, :-1]`` holds Σ s_i (x_i − μ) over the rows whose
-        best-matching unit is j, ``S_aug[:, -1]`` holds Σ s_i; in the dtype of
+    S_aug : ndarray of shape (n_units, n_features + 1), or (n_units, \
+            2 * n_features + 1) when ``masked``
+        ``S_aug[:, :n_features]`` holds Σ s_i (x_i − μ) over the rows whose
+        best-matching unit is j (observed entries only), ``S_aug[:, n_features]``
+        holds Σ s_i, and when ``masked`` ``S_aug[:, n_features + 1:]`` holds the
+        counts per feature n_jf = Σ s_i [x_if observed]; in the dtype of
         ``operands``.
     error : float
         The weighted error sum, or 0.0.
     """
-    X_aug, G = chunk_products(X_chunk, operands, buffers)
+    missing = missing_mask(X_chunk) if masked else None
+    X_aug, G = chunk_products(X_chunk, operands, buffers, missing=missing)
     bmu = G.argmax(axis=1)
     m, n_units = G.shape
     dtype = X_aug.dtype
@@ -74,9 +95,20 @@ def chunk_statistics(X_chunk, sample_weight_chunk, operands, *, with_error=False
     # CSC: column i holds the single entry s_i at row bmu(i).
     M_T = sparse.csc_array((s, bmu, np.arange(m + 1)), shape=(n_units, m))
     S_aug = M_T @ X_aug
+    if masked:
+        # The counts per feature are one more statistic: Mᵀ times the 0/1 mask
+        # of observed entries (every entry of a chunk without NaN: n_j).
+        n_features = X_chunk.shape[1]
+        counts = (
+            np.repeat(S_aug[:, n_features:], n_features, axis=1)
+            if missing is None
+            else M_T @ (~missing).astype(dtype)
+        )
+        S_aug = np.hstack([S_aug, counts])
     error = 0.0
     if with_error:
-        # ‖x − w_c‖² = ‖x‖² − 2 G[i, c] on the centred data.
+        # ‖x − w_c‖² = ‖x‖² − 2 G[i, c] on the centred data (observed entries:
+        # the missing ones are 0 in X_aug).
         X_c = X_aug[:, :-1]
         x_sq = np.einsum("ij,ij->i", X_c, X_c)
         d_sq = np.maximum(x_sq - 2.0 * G[np.arange(m), bmu], 0.0)
@@ -108,7 +140,18 @@ def batch_update(W, S_aug, mu, H, previous_mass=None):
     counts as A_k samples: w_k = μ + (A_k (w_k − μ) + num_k) / (A_k + den_k).
     Units whose denominator is zero (no hit within a bubble) keep their weights.
     Returns the codebook, in ``W``'s dtype, and the denominators.
+
+    With the counts per feature of masked statistics (``S_aug`` of width
+    2·n_features + 1, see :func:`chunk_statistics`) every feature has its own
+    denominator, w_kf = μ_f + Σ_j h(j,k) S_jf / Σ_j h(j,k) n_jf, a unit without
+    observed mass for a feature keeps its weight there, and the denominators
+    (and ``previous_mass``, either form) are (n_units, n_features).
     """
+    n_features = W.shape[1]
+    if S_aug.shape[1] > n_features + 1 or (
+        previous_mass is not None and previous_mass.ndim == 2
+    ):
+        return _batch_update_per_feature(W, S_aug, mu, H, previous_mass)
     num_den = H @ S_aug
     numerator = num_den[:, :-1]
     denominator = num_den[:, -1].copy()
@@ -124,25 +167,52 @@ def batch_update(W, S_aug, mu, H, previous_mass=None):
     return W_new.astype(W.dtype), denominator
 
 
-def batch_epoch(X, sample_weight, W, H, *, previous_mass=None, with_error=False):
+def _batch_update_per_feature(W, S_aug, mu, H, previous_mass):
+    """:func:`batch_update` with one denominator per unit and feature."""
+    n_units, n_features = W.shape
+    num_den = H @ S_aug
+    numerator = num_den[:, :n_features]
+    if S_aug.shape[1] > n_features + 1:
+        denominator = num_den[:, n_features + 1:].copy()
+    else:  # NaN-free statistics after masked ones (partial_fit)
+        denominator = np.repeat(num_den[:, n_features:], n_features, axis=1)
+    W_c = W.astype(np.float64) - mu
+    if previous_mass is not None:
+        A = previous_mass if previous_mass.ndim == 2 else previous_mass[:, None]
+        numerator = numerator + A * W_c
+        denominator += A
+    W_new = np.divide(numerator, denominator, out=W_c.copy(), where=denominator > 0)
+    W_new += mu
+    return W_new.astype(W.dtype), denominator
+
+
+def batch_epoch(X, sample_weight, W, H, *, previous_mass=None, with_error=False,
+                masked=None):
     """One epoch of the batch rule; returns ``(W, mass, error_sum)``.
 
     ``H`` is the (n_units, n_units) neighbourhood matrix at this epoch's radius,
-    ``mass`` the denominators Σ_j h(j,k) n_j, ``error_sum`` Σ s ‖x − w_c‖ of the
-    codebook the epoch started from (with ``with_error``, else 0).
+    ``mass`` the denominators Σ_j h(j,k) n_j (per feature, Σ_j h(j,k) n_jf, when
+    ``X`` holds NaN), ``error_sum`` Σ s ‖x − w_c‖ of the codebook the epoch
+    started from (with ``with_error``, else 0). ``masked``: whether ``X`` holds
+    NaN; None finds out.
     """
     operands = bmu_operands(W, X.dtype)
+    if masked is None:
+        masked = has_missing(X)
 
     def work(batch, buffers):
         s = None if sample_weight is None else sample_weight[batch]
         return chunk_statistics(
-            X[batch], s, operands, with_error=with_error, buffers=buffers
+            X[batch], s, operands, with_error=with_error, buffers=buffers,
+            masked=masked,
         )
 
+    n_features = X.shape[1]
+    width = 2 * n_features + 1 if masked else n_features + 1
     # Statistics of every chunk of rows, on worker threads ...
     parts = map_chunks(X, operands, work)
     # ... added up ...
-    S_aug, error_sum = sum_statistics(parts, (W.shape[0], X.shape[1] + 1))
+    S_aug, error_sum = sum_statistics(parts, (W.shape[0], width))
     # ... update the codebook, with μ as the update sees it (in X's dtype).
     mu = operands.mu.astype(np.float64)
     W, mass = batch_update(W, S_aug, mu, H, previous_mass=previous_mass)
@@ -155,7 +225,8 @@ def batch_epoch(X, sample_weight, W, H, *, previous_mass=None, with_error=False)
 
 
 def online_epoch(
-    X, sample_weight, W, grid_dist, order, sigmas, etas, kernel, *, with_error=False
+    X, sample_weight, W, grid_dist, order, sigmas, etas, kernel, *, with_error=False,
+    masked=None,
 ):
     """One pass of Kohonen's online rule over ``X[order]``, updating ``W`` in place.
 
@@ -164,7 +235,16 @@ def online_epoch(
     A sample of weight s counts as s consecutive presentations:
     (1 − a)^s is what is left of w_k − x after s steps of size a = η h.
     Returns Σ s ‖x − w_c‖ before each step (with ``with_error``, else 0).
+    A sample with NaN (``masked``; None finds out) finds its unit by, and moves
+    the prototypes in, its observed features only: x − w_k is 0 elsewhere.
     """
+    if masked is None:
+        masked = has_missing(X)
+    incomplete = (
+        frozenset(np.flatnonzero(np.isnan(X).any(axis=1)).tolist())
+        if masked
+        else frozenset()
+    )
     dtype = W.dtype
     error_sum = 0.0
     diff = np.empty_like(W)
@@ -176,6 +256,8 @@ def online_epoch(
     weights = None if sample_weight is None else sample_weight.tolist()
     for step, i in enumerate(np.asarray(order).tolist()):
         np.subtract(X[i], W, out=diff)
+        if masked and i in incomplete:
+            diff[:, np.isnan(X[i])] = 0.0
         np.einsum("ij,ij->i", diff, diff, out=d_sq)
         c = d_sq.argmin()
         if with_error:
