@@ -28,7 +28,12 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._callbacks import CallbackSupportMixin, FitTask
-from ._som_bmu import best_matching_units, bmu_and_errors
+from ._som_bmu import (
+    best_matching_units,
+    bmu_and_errors,
+    check_missing,
+    observed_distances,
+)
 from ._som_grid import (
     grid_adjacency,
     grid_periods,
@@ -37,7 +42,7 @@ from ._som_grid import (
     unit_grid_distances,
 )
 from ._som_grouping import group_units
-from ._som_init import pca_codebook, weighted_pca
+from ._som_init import observed_means, pca_codebook, weighted_pca
 from ._som_kernels import (
     DECAYS,
     NEIGHBORHOODS,
@@ -281,6 +286,20 @@ class SelfOrganizingMap(
     neighbours on a rectangular map, 6 on a hexagonal one, across the edges of a
     torus), as in the SOM Toolbox.
 
+    Missing values (NaN) are allowed wherever ``X`` is: a sample meets the
+    prototypes on its observed features only, ``‖x_o − w_o‖² = Σ_f observed
+    (x_f − w_f)²``. It is the plain sum over those features, as in the SOM
+    Toolbox, not rescaled by n_features / n_observed: the factor would be the
+    same for every unit, so it would change no best-matching unit, and it would
+    only extrapolate the distances that ``transform`` and the errors report to
+    features the sample does not have. The batch rule averages each feature over
+    the samples that observe it (a unit keeps its weight for a feature none of
+    its neighbourhood's samples observe); the online rule moves the observed
+    features only; ``init='pca'`` uses the pairwise-observed covariance,
+    ``init='sample'`` fills a drawn sample's gaps with the feature means. A
+    sample with no observed feature is an error, and so is infinity. Data
+    without NaN give the same bits as before missing values were supported.
+
     References
     ----------
     .. [1] T. Kohonen, "Self-organized formation of topologically correct feature
@@ -375,6 +394,7 @@ class SelfOrganizingMap(
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.input_tags.allow_nan = True
         return tags
 
     @property
@@ -391,6 +411,7 @@ class SelfOrganizingMap(
         ----------
         X : array-like of shape (n_samples, n_features)
             Training data. float32 data train in float32, anything else in float64.
+            NaN marks a missing value; every sample needs an observed feature.
 
         y : Ignored
             Not used, present for API consistency by convention.
@@ -403,11 +424,15 @@ class SelfOrganizingMap(
         self : object
             Fitted estimator.
         """
-        X = validate_data(self, X, reset=True, dtype=[np.float64, np.float32])
+        X = validate_data(
+            self, X, reset=True, dtype=[np.float64, np.float32],
+            ensure_all_finite="allow-nan",
+        )
+        masked = check_missing(X)
         sample_weight = check_sample_weight(sample_weight, X, X.dtype)
         self._check_algorithm()
         rng = check_random_state(self.random_state)
-        self._initialize(X, sample_weight, rng)
+        self._initialize(X, sample_weight, rng, masked=masked)
 
         n_samples = X.shape[0]
         W = self.codebook_
@@ -431,7 +456,7 @@ class SelfOrganizingMap(
                 sigma = decay(self.sigma_start_, self.sigma_end, fracs)
                 eta = decay(self.learning_rate_start, self.learning_rate_end, fracs)
             W, mass, error_sum = self._epoch(
-                X, sample_weight, W, grid_dist, sigma, eta, rng
+                X, sample_weight, W, grid_dist, sigma, eta, rng, masked=masked
             )
             if self.verbose > 0:
                 self._print_epoch(
@@ -445,7 +470,8 @@ class SelfOrganizingMap(
                     time.perf_counter() - tic,
                 )
             if task.end_iteration(
-                iteration, lambda W=W: self._fitted_state(W, X, sample_weight)
+                iteration,
+                lambda W=W: self._fitted_state(W, X, sample_weight, masked),
             ):
                 break
         self.codebook_ = W
@@ -455,17 +481,17 @@ class SelfOrganizingMap(
         self._sigma_last = float(np.ravel(sigma)[-1])
         self._mass = mass
         self.hits_ = np.zeros(W.shape[0])
-        self._finalize(X, sample_weight)
+        self._finalize(X, sample_weight, masked)
         task.end()
         return self
 
-    def _fitted_state(self, W, X, sample_weight):
+    def _fitted_state(self, W, X, sample_weight, masked=None):
         """The fitted attributes of the map with codebook ``W`` trained on ``X``,
         for a callback's snapshot of the model in the middle of ``fit``."""
         snapshot = copy.copy(self)
         snapshot.codebook_ = W.copy()
         snapshot.hits_ = np.zeros(W.shape[0])
-        snapshot._finalize(X, sample_weight)
+        snapshot._finalize(X, sample_weight, masked)
         names = ("codebook_", "hits_", "quantization_error_", "topographic_error_",
                  "unit_labels_", "cluster_centers_", "labels_")
         return {name: getattr(snapshot, name) for name in names}
@@ -482,7 +508,7 @@ class SelfOrganizingMap(
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Chunk of training data.
+            Chunk of training data; NaN marks a missing value.
 
         y : Ignored
             Not used, present for API consistency by convention.
@@ -496,14 +522,18 @@ class SelfOrganizingMap(
             Updated estimator.
         """
         first_call = not hasattr(self, "codebook_")
-        X = validate_data(self, X, reset=first_call, dtype=[np.float64, np.float32])
+        X = validate_data(
+            self, X, reset=first_call, dtype=[np.float64, np.float32],
+            ensure_all_finite="allow-nan",
+        )
+        masked = check_missing(X)
         if not first_call and X.dtype != self.codebook_.dtype:
             X = X.astype(self.codebook_.dtype)
         sample_weight = check_sample_weight(sample_weight, X, X.dtype)
         if first_call:
             self._check_algorithm()
             self._rng = check_random_state(self.random_state)
-            self._initialize(X, sample_weight, self._rng)
+            self._initialize(X, sample_weight, self._rng, masked=masked)
             self.n_iter_ = 0
             self._sigma_last = None
             self._mass = None
@@ -536,6 +566,7 @@ class SelfOrganizingMap(
             eta,
             self._rng,
             previous_mass=previous,
+            masked=masked,
         )
         self.codebook_ = W
         self.n_iter_ += 1
@@ -551,17 +582,19 @@ class SelfOrganizingMap(
                 n_samples,
                 time.perf_counter() - tic,
             )
-        self._finalize(X, sample_weight)
+        self._finalize(X, sample_weight, masked)
         task.end_iteration(iteration, {})
         task.end()
         return self
 
     def _epoch(
-        self, X, sample_weight, W, grid_dist, sigma, eta, rng, previous_mass=None
+        self, X, sample_weight, W, grid_dist, sigma, eta, rng, previous_mass=None,
+        masked=False,
     ):
         """One epoch of the chosen rule; returns ``(W, mass, error_sum)``.
 
-        Batch: ``sigma`` is a number, ``mass`` the denominators Σ_j h(j,k) n_j.
+        Batch: ``sigma`` is a number, ``mass`` the denominators Σ_j h(j,k) n_j
+        (per feature when ``X`` holds NaN, ``masked``).
         Online: ``sigma`` and ``eta`` hold one value per step, ``mass`` is None.
         """
         kernel = NEIGHBORHOODS[self.neighborhood]
@@ -570,7 +603,7 @@ class SelfOrganizingMap(
             H = kernel(grid_dist, float(sigma))
             W, mass, error_sum = batch_epoch(
                 X, sample_weight, W, H, previous_mass=previous_mass,
-                with_error=with_error,
+                with_error=with_error, masked=masked,
             )
         else:
             n_samples = X.shape[0]
@@ -586,6 +619,7 @@ class SelfOrganizingMap(
                 eta,
                 kernel,
                 with_error=with_error,
+                masked=masked,
             )
         check_finite_result(
             W, "The codebook", "Scale the data (e.g. StandardScaler) and refit."
@@ -611,9 +645,24 @@ class SelfOrganizingMap(
                 "learning_rate_end or decay='linear'."
             )
 
-    def _initialize(self, X, sample_weight, rng):
-        """Resolve the map shape and radius, and set the initial codebook."""
+    def _initialize(self, X, sample_weight, rng, masked=False):
+        """Resolve the map shape and radius, and set the initial codebook.
+
+        With NaN in ``X`` (``masked``) every feature needs an observed value
+        (of positive weight); the principal axes come from the observed entries
+        (:mod:`._som_init`), drawn samples have their gaps filled with the
+        feature means, and the random box spans the observed values.
+        """
         n_samples, n_features = X.shape
+        means = None
+        if masked:
+            means, observed_weight = observed_means(X, sample_weight)
+            never = np.flatnonzero(observed_weight == 0)
+            if never.size:
+                raise ValueError(
+                    f"Feature(s) {never.tolist()} of X have no observed value (of "
+                    "positive weight): a map cannot learn them. Drop these columns."
+                )
         init_is_array = not isinstance(self.init, str)
         needs_pca = self.init == "pca" if not init_is_array else False
         if init_is_array and (self.n_rows is None or self.n_cols is None):
@@ -622,7 +671,7 @@ class SelfOrganizingMap(
             )
         pca = None
         if needs_pca or self.n_rows is None or self.n_cols is None:
-            pca = weighted_pca(X, sample_weight)
+            pca = weighted_pca(X, sample_weight, masked=masked)
         if self.n_rows is None or self.n_cols is None:
             # A weight counts as that many copies of its sample (scikit-learn's
             # convention), so the map is sized from the weight sum: weights scaled
@@ -662,9 +711,12 @@ class SelfOrganizingMap(
             if self.init == "sample":
                 idx = rng.choice(live, size=n_units, replace=n_units > live.size)
                 W = X[idx]
+                if masked:
+                    W = np.where(np.isnan(W), means.astype(X.dtype), W)
             else:
-                low = X[live].min(axis=0)
-                high = X[live].max(axis=0)
+                low_high = (np.nanmin, np.nanmax) if masked else (np.min, np.max)
+                low = low_high[0](X[live], axis=0)
+                high = low_high[1](X[live], axis=0)
                 W = low + (high - low) * rng.uniform(size=(n_units, n_features))
         self.codebook_ = np.ascontiguousarray(W, dtype=X.dtype)
 
@@ -688,9 +740,9 @@ class SelfOrganizingMap(
             f"error = {error_sum / total:.6g}, time = {elapsed:.3f} s"
         )
 
-    def _finalize(self, X, sample_weight):
+    def _finalize(self, X, sample_weight, masked=None):
         """Labels, errors, hits and unit groups of the trained codebook on ``X``."""
-        bmu, error_sum, wrong_sum = self._bmu_and_errors(X, sample_weight)
+        bmu, error_sum, wrong_sum = self._bmu_and_errors(X, sample_weight, masked)
         total = _total_weight(X.shape[0], sample_weight)
         self.quantization_error_ = error_sum / total
         self.topographic_error_ = (
@@ -719,18 +771,23 @@ class SelfOrganizingMap(
             self.cluster_centers_ = (sums / mass[:, None]).astype(self.codebook_.dtype)
         self.labels_ = self.unit_labels_[bmu]
 
-    def _bmu_and_errors(self, X, sample_weight):
+    def _bmu_and_errors(self, X, sample_weight, masked=None):
         """Best-matching units, Σ s·‖x − w_c‖ and Σ s·[c, c₂ not adjacent]."""
         return bmu_and_errors(
-            X, sample_weight, self.codebook_, self.unit_coordinates_, self._periods()
+            X, sample_weight, self.codebook_, self.unit_coordinates_, self._periods(),
+            masked=masked,
         )
 
     # ---------------------------------------------------------------- inference
 
     def _validate_for_inference(self, X):
+        """``X`` checked against the fit, and whether it holds NaN."""
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        return X
+        X = validate_data(
+            self, X, reset=False, dtype=[np.float64, np.float32],
+            ensure_all_finite="allow-nan",
+        )
+        return X, check_missing(X)
 
     def best_matching_unit(self, X):
         """Index of the best-matching unit of every sample.
@@ -738,7 +795,7 @@ class SelfOrganizingMap(
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Samples.
+            Samples; NaN marks a missing value.
 
         Returns
         -------
@@ -746,8 +803,10 @@ class SelfOrganizingMap(
             Unit index, row-major over the grid (row ``bmu // n_cols_``, column
             ``bmu % n_cols_``).
         """
-        X = self._validate_for_inference(X)
-        return best_matching_units(X, self.codebook_.astype(X.dtype, copy=False))
+        X, masked = self._validate_for_inference(X)
+        return best_matching_units(
+            X, self.codebook_.astype(X.dtype, copy=False), masked=masked
+        )
 
     def predict(self, X):
         """Label of every sample: its best-matching unit, or that unit's group.
@@ -755,7 +814,7 @@ class SelfOrganizingMap(
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Samples.
+            Samples; NaN marks a missing value.
 
         Returns
         -------
@@ -771,16 +830,20 @@ class SelfOrganizingMap(
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Samples.
+            Samples; NaN marks a missing value.
 
         Returns
         -------
         X_new : ndarray of shape (n_samples, n_units)
-            Distances, same dtype as ``X`` (float32 or float64). Column ``k`` is
+            Distances, same dtype as ``X`` (float32 or float64), over each
+            sample's observed features when ``X`` holds NaN. Column ``k`` is
             named ``selforganizingmap{k}`` by ``get_feature_names_out``.
         """
-        X = self._validate_for_inference(X)
-        return euclidean_distances(X, self.codebook_.astype(X.dtype, copy=False))
+        X, masked = self._validate_for_inference(X)
+        W = self.codebook_.astype(X.dtype, copy=False)
+        if masked:
+            return observed_distances(X, W)
+        return euclidean_distances(X, W)
 
     def grid_coordinates(self, X):
         """Position on the map of every sample's best-matching unit.
@@ -790,7 +853,7 @@ class SelfOrganizingMap(
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Samples.
+            Samples; NaN marks a missing value.
 
         Returns
         -------
@@ -819,9 +882,11 @@ class SelfOrganizingMap(
         check_is_fitted(self)
         if X is None:
             return self.hits_.reshape(self.n_rows_, self.n_cols_)
-        X = self._validate_for_inference(X)
+        X, masked = self._validate_for_inference(X)
         sample_weight = check_sample_weight(sample_weight, X, np.float64)
-        bmu = best_matching_units(X, self.codebook_.astype(X.dtype, copy=False))
+        bmu = best_matching_units(
+            X, self.codebook_.astype(X.dtype, copy=False), masked=masked
+        )
         hits = np.bincount(
             bmu, weights=sample_weight, minlength=self.codebook_.shape[0]
         )
@@ -833,7 +898,7 @@ class SelfOrganizingMap(
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Samples.
+            Samples; NaN marks a missing value.
 
         sample_weight : array-like of shape (n_samples,), default=None
             Weight of every sample.
@@ -841,11 +906,11 @@ class SelfOrganizingMap(
         Returns
         -------
         error : float
-            Mean of ``‖x − w_c(x)‖``.
+            Mean of ``‖x − w_c(x)‖``, over each sample's observed features.
         """
-        X = self._validate_for_inference(X)
+        X, masked = self._validate_for_inference(X)
         sample_weight = check_sample_weight(sample_weight, X, np.float64)
-        error_sum, _ = self._errors(X, sample_weight)
+        error_sum, _ = self._errors(X, sample_weight, masked)
         return error_sum
 
     def topographic_error(self, X, sample_weight=None):
@@ -857,7 +922,7 @@ class SelfOrganizingMap(
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Samples.
+            Samples; NaN marks a missing value.
 
         sample_weight : array-like of shape (n_samples,), default=None
             Weight of every sample.
@@ -867,13 +932,13 @@ class SelfOrganizingMap(
         error : float
             In [0, 1]; NaN for a map with a single unit.
         """
-        X = self._validate_for_inference(X)
+        X, masked = self._validate_for_inference(X)
         sample_weight = check_sample_weight(sample_weight, X, np.float64)
-        _, wrong = self._errors(X, sample_weight)
+        _, wrong = self._errors(X, sample_weight, masked)
         return float("nan") if self.codebook_.shape[0] == 1 else wrong
 
-    def _errors(self, X, sample_weight):
-        _, error_sum, wrong_sum = self._bmu_and_errors(X, sample_weight)
+    def _errors(self, X, sample_weight, masked=None):
+        _, error_sum, wrong_sum = self._bmu_and_errors(X, sample_weight, masked)
         total = _total_weight(X.shape[0], sample_weight)
         return error_sum / total, wrong_sum / total
 
@@ -883,7 +948,7 @@ class SelfOrganizingMap(
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Samples.
+            Samples; NaN marks a missing value.
 
         y : Ignored
             Not used, present for API consistency by convention.

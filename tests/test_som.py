@@ -16,7 +16,7 @@ from sklearn.metrics import adjusted_rand_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sknn_math import _parallel, _som_bmu, _som_rules
+from sknn_math import _parallel, _som_bmu, _som_init, _som_rules
 from sknn_math._parallel import chunk_n_rows
 from sknn_math._som import SelfOrganizingMap
 from sknn_math._som_bmu import bmu_operands
@@ -644,16 +644,22 @@ def test_predict_many_samples_is_vectorised(monkeypatch):
 # --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
-def test_non_finite_input_is_rejected(bad):
+@pytest.mark.parametrize("bad", [np.inf, -np.inf])
+def test_infinite_input_is_rejected(bad):
+    # NaN is a missing value; infinity stays an error, NaN beside it or not.
     X = signed_data(20, 3)
     X[3, 1] = bad
     before = X.copy()
-    with pytest.raises(ValueError, match="NaN|infinity"):
+    with pytest.raises(ValueError, match="infinity"):
         SelfOrganizingMap(2, 2).fit(X)
+    X[5, 0] = np.nan
+    before = X.copy()
+    with pytest.raises(ValueError, match="infinity"):
+        SelfOrganizingMap(2, 2).partial_fit(X)
     som = SelfOrganizingMap(2, 2).fit(signed_data(20, 3))
-    with pytest.raises(ValueError, match="NaN|infinity"):
-        som.predict(X)
+    for method in (som.predict, som.transform, som.score, som.hit_map):
+        with pytest.raises(ValueError, match="infinity"):
+            method(X)
     np.testing.assert_array_equal(X, before)
 
 
@@ -824,3 +830,518 @@ def test_exponential_decay_cannot_reach_a_zero_learning_rate():
         SelfOrganizingMap(3, 3, algorithm="online", decay="exponential",
                           learning_rate_end=0.0).fit(X)
     SelfOrganizingMap(3, 3, algorithm="online", learning_rate_end=0.0).fit(X)
+
+
+# --------------------------------------------------------------------------------
+# Missing values (NaN): observed features only.
+# --------------------------------------------------------------------------------
+
+
+def literal_masked_distances(X, W):
+    """d[i, k] = Σ over the observed features f of x_i of (x_if − w_kf)²."""
+    X = np.asarray(X, dtype=np.float64)
+    W = np.asarray(W, dtype=np.float64)
+    D = np.zeros((len(X), len(W)))
+    for i in range(len(X)):
+        for k in range(len(W)):
+            D[i, k] = sum(
+                (X[i, f] - W[k, f]) ** 2
+                for f in range(X.shape[1])
+                if not np.isnan(X[i, f])
+            )
+    return D
+
+
+def literal_masked_batch_epoch(X, s, W, sigma, shape, topology, periodic,
+                               neighborhood):
+    """w_kf = Σ_i s_i h(c_i, k) x_if / Σ_i s_i h(c_i, k) over the samples i that
+    observe f; no such mass keeps w_kf."""
+    n_rows, n_cols = shape
+    winners = literal_masked_distances(X, W).argmin(axis=1)
+    num = np.zeros(W.shape)
+    den = np.zeros(W.shape)
+    for i, x in enumerate(X):
+        for k in range(len(W)):
+            d = literal_grid_distance(winners[i], k, n_rows, n_cols, topology,
+                                      periodic)
+            h = literal_kernel(neighborhood, d, sigma)
+            for f in range(len(x)):
+                if not np.isnan(x[f]):
+                    num[k, f] += s[i] * h * x[f]
+                    den[k, f] += s[i] * h
+    W_new = np.array(W, dtype=np.float64)
+    for k in range(len(W)):
+        for f in range(W.shape[1]):
+            if den[k, f] > 0:
+                W_new[k, f] = num[k, f] / den[k, f]
+    return W_new
+
+
+def literal_masked_online(X, W, sigmas, etas, shape, topology, periodic,
+                          neighborhood):
+    """w_kf ← w_kf + η h(c, k) (x_f − w_kf) for the observed features f of x."""
+    n_rows, n_cols = shape
+    W = np.array(W, dtype=np.float64)
+    for t, x in enumerate(X):
+        c = literal_masked_distances(x[None], W)[0].argmin()
+        for k in range(len(W)):
+            d = literal_grid_distance(c, k, n_rows, n_cols, topology, periodic)
+            a = etas[t] * literal_kernel(neighborhood, d, sigmas[t])
+            for f in range(len(x)):
+                if not np.isnan(x[f]):
+                    W[k, f] += a * (x[f] - W[k, f])
+    return W
+
+
+def with_holes(X, fraction, seed=0, keep_rows=0):
+    """A copy of X with about ``fraction`` of its values NaN; every row keeps an
+    observed value and the first ``keep_rows`` rows keep them all."""
+    rng = np.random.RandomState(seed)
+    X = np.array(X, copy=True)
+    missing = rng.uniform(size=X.shape) < fraction
+    missing[:keep_rows] = False
+    empty = np.flatnonzero(missing.all(axis=1))
+    missing[empty, rng.randint(X.shape[1], size=empty.size)] = False
+    X[missing] = np.nan
+    return X
+
+
+def clear_winners(D, margin=1e-3):
+    """Rows whose three smallest distances are apart by a relative ``margin``:
+    their best and second-best units do not depend on rounding."""
+    part = np.sort(D, axis=1)[:, :3]
+    scale = part[:, 2] + 1e-12
+    return (np.diff(part, axis=1) > margin * scale[:, None]).all(axis=1)
+
+
+def test_nan_is_declared_in_the_tags():
+    tags = SelfOrganizingMap().__sklearn_tags__()
+    assert tags.input_tags.allow_nan
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_masked_distances_and_units_equal_literal_loop(dtype, weighted):
+    # Random NaN patterns; the first rows complete, and chunks of 5 rows, so
+    # that chunks with and without NaN meet in one pass.
+    rng = np.random.RandomState(0)
+    X = with_holes(signed_data(240, 5), 0.3, seed=1, keep_rows=40).astype(dtype)
+    W = (rng.normal(size=(12, 5)) * 2 + [-2.0, 5.0, -1.0, 0.0, 3.0]).astype(dtype)
+    D = literal_masked_distances(X, W)
+    clear = clear_winners(D)
+    assert clear.mean() > 0.9
+    s = rng.uniform(0.5, 3.0, size=len(X)) if weighted else np.ones(len(X))
+    s = (s * clear).astype(dtype)  # near-ties weigh nothing
+    som = fitted_with_codebook(W.astype(np.float64), (3, 4), topology="hexagonal")
+    som.codebook_ = W
+    with config_context(working_memory=5 * (12 + 5 + 1) * 8 / 2**20):
+        assert chunk_n_rows((12 + 5 + 1) * 8, len(X), fit_in_cache=True) == 5
+        bmu = _som_bmu.best_matching_units(X, W)
+        bmu_e, error, wrong = _som_bmu.bmu_and_errors(
+            X, s, W, som.unit_coordinates_, som._periods()
+        )
+        distances = som.transform(X)
+    eps = tolerance(dtype)
+    scale = D.max()
+    np.testing.assert_array_equal(bmu[clear], D.argmin(axis=1)[clear])
+    np.testing.assert_array_equal(bmu_e, bmu)
+    np.testing.assert_allclose(D[np.arange(len(X)), bmu], D.min(axis=1),
+                               rtol=eps, atol=eps * scale)
+    # Errors over the observed features, the topographic one from the masked
+    # second-best unit.
+    assert error == pytest.approx(s @ np.sqrt(D.min(axis=1)), rel=1e3 * eps)
+    order = np.argsort(D, axis=1)
+    adjacent = grid_adjacency(som.unit_coordinates_, som._periods())
+    literal_wrong = s @ ~adjacent[order[:, 0], order[:, 1]]
+    assert wrong == pytest.approx(literal_wrong, rel=eps)
+    assert distances.dtype == dtype
+    np.testing.assert_allclose(distances, np.sqrt(D), rtol=1e-6, atol=1e-6)
+    # The kernel itself: ‖x_o − w_o‖² = ‖x⁰‖² − 2 G on the centred chunk.
+    operands = bmu_operands(W, dtype)
+    X_aug, G = _som_bmu.chunk_products(
+        X, operands, missing=_som_bmu.missing_mask(X)
+    )
+    X_c = X_aug[:, :5].astype(np.float64)
+    d_sq = np.einsum("ij,ij->i", X_c, X_c)[:, None] - 2.0 * G
+    np.testing.assert_allclose(d_sq, D, rtol=eps, atol=eps * scale)
+
+
+def test_nan_free_data_never_enter_the_masked_code(monkeypatch):
+    # Without NaN the code is the one from before missing values: no mask is
+    # taken, no per-feature update runs, whatever the method.
+    def refuse(*args, **kwargs):
+        raise AssertionError("masked code on NaN-free data")
+
+    for module in (_som_bmu, _som_rules):
+        monkeypatch.setattr(module, "missing_mask", refuse)
+    monkeypatch.setattr(_som_rules, "_batch_update_per_feature", refuse)
+    monkeypatch.setattr(_som_init, "observed_means", refuse)
+    monkeypatch.setattr(_som_init, "_pairwise_covariance", refuse)
+    X = signed_data(200, 3)
+    for algorithm in ("batch", "online"):
+        for init in ("pca", "random", "sample"):
+            som = SelfOrganizingMap(3, 3, algorithm=algorithm, init=init,
+                                    max_iter=2, random_state=0).fit(X)
+            som.partial_fit(X)
+            som.predict(X), som.transform(X), som.score(X)
+            som.topographic_error(X), som.hit_map(X)
+
+
+def test_masked_path_on_nan_free_data_gives_the_plain_result():
+    # The masked code run on data without NaN is the plain code: same units and
+    # errors to the bit (a chunk without NaN takes no mask), and the same batch
+    # update up to the rounding of a wider product.
+    X = signed_data(500, 4)
+    s = np.random.RandomState(0).uniform(0, 2, size=500)
+    som = SelfOrganizingMap(4, 5, max_iter=2, random_state=0).fit(X)
+    W, coords, periods = som.codebook_, som.unit_coordinates_, som._periods()
+    plain = _som_bmu.bmu_and_errors(X, s, W, coords, periods, masked=False)
+    masked = _som_bmu.bmu_and_errors(X, s, W, coords, periods, masked=True)
+    np.testing.assert_array_equal(masked[0], plain[0])
+    assert masked[1:] == plain[1:]
+    H = NEIGHBORHOODS["gaussian"](som._grid_distances(), 1.5)
+    W_plain, mass_plain, _ = _som_rules.batch_epoch(X, s, W, H, masked=False)
+    W_masked, mass_masked, _ = _som_rules.batch_epoch(X, s, W, H, masked=True)
+    np.testing.assert_allclose(W_masked, W_plain, rtol=1e-14, atol=1e-14)
+    np.testing.assert_allclose(mass_masked, np.repeat(mass_plain[:, None], 4, 1),
+                               rtol=1e-14)
+    assert not _som_bmu.has_missing(X)
+    assert _som_bmu.has_missing(with_holes(X, 0.01))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_masked_chunk_statistics_equal_literal_loop(dtype, weighted):
+    # S_jf = Σ s_i (x_if − μ_f) and n_jf = Σ s_i over the rows won by unit j that
+    # observe f; n_j = Σ s_i over all of them. Any split adds up to the whole.
+    rng = np.random.RandomState(0)
+    W = (rng.normal(size=(12, 3)) * 3 + [-2.0, 5.0, 1.0]).astype(dtype)
+    X = (W[rng.randint(0, 12, size=300)] + rng.normal(0, 0.4, size=(300, 3)))
+    X = with_holes(X, 0.25, seed=2).astype(dtype)
+    D = literal_masked_distances(X, W)
+    X = X[clear_winners(D)]
+    winner = D[clear_winners(D)].argmin(axis=1)
+    s = rng.uniform(0, 3, size=len(X)).astype(dtype) if weighted else None
+    weights = np.ones(len(X)) if s is None else s.astype(np.float64)
+    operands = bmu_operands(W, dtype)
+    mu = operands.mu.astype(np.float64)
+
+    S = np.zeros((12, 3))
+    n = np.zeros(12)
+    n_f = np.zeros((12, 3))
+    for i, x in enumerate(X.astype(np.float64)):
+        n[winner[i]] += weights[i]
+        for f in range(3):
+            if not np.isnan(x[f]):
+                S[winner[i], f] += weights[i] * (x[f] - mu[f])
+                n_f[winner[i], f] += weights[i]
+
+    whole, _ = chunk_statistics(X, s, operands, masked=True)
+    assert whole.shape == (12, 7)
+    eps = tolerance(dtype)
+    atol = eps * np.nansum(np.abs(X)) * 3
+    for stats in [whole] + [
+        sum_statistics(
+            [
+                chunk_statistics(X_block, None if s is None else s_block, operands,
+                                 masked=True)
+                for X_block, s_block in zip(
+                    np.split(X, cuts), np.split(weights.astype(dtype), cuts),
+                    strict=True,
+                )
+            ],
+            whole.shape,
+        )[0]
+        for cuts in ([7], [3, 50, 51, 120])
+    ]:
+        np.testing.assert_allclose(stats[:, :3], S, rtol=eps, atol=atol)
+        np.testing.assert_allclose(stats[:, 3], n, rtol=eps)
+        np.testing.assert_allclose(stats[:, 4:], n_f, rtol=eps)
+
+
+@pytest.mark.parametrize("topology", ["rectangular", "hexagonal"])
+@pytest.mark.parametrize("neighborhood", ["gaussian", "bubble", "triangle"])
+def test_masked_batch_epochs_equal_literal_loop(topology, neighborhood):
+    X = with_holes(signed_data(25, 3), 0.3, seed=3)
+    s = np.random.RandomState(1).randint(0, 4, size=len(X)).astype(float)
+    W0 = np.random.RandomState(2).normal(size=(12, 3)) * 2
+    shape = (4, 3)
+    sigmas = [2.5, (2.5 + 1.2) / 2, 1.2] if neighborhood != "bubble" else [1.2]
+    som = SelfOrganizingMap(
+        *shape, topology=topology, neighborhood=neighborhood,
+        sigma_start=sigmas[0], sigma_end=1.2, max_iter=len(sigmas), init=W0,
+    ).fit(X, sample_weight=s)
+    W = W0
+    for sigma in sigmas:
+        W = literal_masked_batch_epoch(X, s, W, sigma, shape, topology, False,
+                                       neighborhood)
+    np.testing.assert_allclose(som.codebook_, W, rtol=1e-10, atol=1e-12)
+    som32 = SelfOrganizingMap(
+        *shape, topology=topology, neighborhood=neighborhood,
+        sigma_start=sigmas[0], sigma_end=1.2, max_iter=len(sigmas), init=W0,
+    ).fit(X.astype(np.float32), sample_weight=s)
+    assert som32.codebook_.dtype == np.float32
+    np.testing.assert_allclose(som32.codebook_, W, rtol=1e-4, atol=1e-4)
+
+
+def test_batch_unit_keeps_the_weight_of_a_feature_it_never_sees():
+    # 1×2 map, bubble of radius 0.5: each unit averages the samples it wins.
+    # Unit 0 wins only samples missing feature 1: its feature 1 stays put,
+    # its feature 0 is their mean; unit 1 averages what each feature has.
+    W0 = np.array([[0.0, 7.0], [10.0, 10.0]])
+    X = np.array([[1.0, np.nan], [-3.0, np.nan], [9.0, 11.0], [np.nan, 10.5],
+                  [12.0, 12.0]])
+    som = SelfOrganizingMap(1, 2, neighborhood="bubble", sigma_start=0.5,
+                            sigma_end=0.5, max_iter=1, init=W0).fit(X)
+    np.testing.assert_array_equal(som.labels_, [0, 0, 1, 1, 1])
+    np.testing.assert_allclose(som.codebook_, [[-1.0, 7.0], [10.5, 33.5 / 3]])
+    assert som.codebook_[0, 1] == 7.0
+
+
+@pytest.mark.parametrize("topology", ["rectangular", "hexagonal"])
+@pytest.mark.parametrize("neighborhood", ["gaussian", "mexican_hat"])
+def test_masked_online_epoch_equals_textbook_update(topology, neighborhood):
+    X = with_holes(signed_data(12, 3), 0.3, seed=4)
+    W0 = np.random.RandomState(4).normal(size=(6, 3))
+    shape = (2, 3)
+    som = SelfOrganizingMap(
+        *shape, topology=topology, neighborhood=neighborhood, algorithm="online",
+        sigma_start=2.0, sigma_end=0.8, learning_rate_start=0.6,
+        learning_rate_end=0.05, max_iter=2, init=W0, shuffle=False,
+    ).fit(X)
+    T = 2 * len(X)
+    frac = np.arange(T) / (T - 1)
+    sigmas = 2.0 + (0.8 - 2.0) * frac
+    etas = 0.6 + (0.05 - 0.6) * frac
+    W = literal_masked_online(np.vstack([X, X]), W0, sigmas, etas, shape,
+                              topology, False, neighborhood)
+    np.testing.assert_allclose(som.codebook_, W, rtol=1e-10, atol=1e-12)
+
+
+def test_online_step_moves_only_the_observed_features():
+    # One sample missing feature 1 (and weighted, which changes the step size
+    # only): every prototype's feature 1 keeps its bits, feature 0 moves.
+    x = np.array([[-1.0, np.nan, 4.0]])
+    W0 = np.array([[0.0, 2.0, 3.0], [3.0, -1.0, 5.0], [-4.0, -4.0, 1.0]])
+    W = W0.copy()
+    grid_dist = np.abs(np.subtract.outer(np.arange(3.0), np.arange(3.0)))
+    error = _som_rules.online_epoch(
+        x, np.array([2.0]), W, grid_dist, [0], [1.0], [0.5],
+        NEIGHBORHOODS["gaussian"], with_error=True,
+    )
+    np.testing.assert_array_equal(W[:, 1], W0[:, 1])
+    # Winner: unit 0 (observed distance² 2 against 17 and 18).
+    assert error == pytest.approx(2 * sqrt(2))
+    a = 1 - (1 - 0.5 * np.exp(-np.array([0.0, 1.0, 4.0]) / 2)) ** 2
+    expected = W0 + a[:, None] * (np.nan_to_num(x) - W0)
+    expected[:, 1] = W0[:, 1]
+    np.testing.assert_allclose(W, expected, rtol=1e-12)
+
+
+def test_predict_transform_and_measures_with_nan():
+    X = signed_data(300, 4)
+    som = SelfOrganizingMap(4, 4, topology="hexagonal", random_state=0).fit(X)
+    X_nan = with_holes(X, 0.25, seed=5, keep_rows=50)
+    D = literal_masked_distances(X_nan, som.codebook_)
+    clear = clear_winners(D)
+    labels = som.predict(X_nan)
+    np.testing.assert_array_equal(labels[clear], D.argmin(axis=1)[clear])
+    np.testing.assert_array_equal(som.best_matching_unit(X_nan), labels)
+    np.testing.assert_allclose(som.transform(X_nan), np.sqrt(D), rtol=1e-9,
+                               atol=1e-9)
+    # The complete rows are placed as they are alone.
+    np.testing.assert_array_equal(labels[:50], som.predict(X[:50]))
+    np.testing.assert_allclose(som.transform(X_nan)[:50], som.transform(X[:50]),
+                               rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(som.grid_coordinates(X_nan),
+                               som.unit_coordinates_[labels])
+    assert som.hit_map(X_nan).sum() == len(X)
+    qe = np.sqrt(D.min(axis=1)).mean()
+    assert som.quantization_error(X_nan) == pytest.approx(qe, rel=1e-9)
+    assert som.score(X_nan) == pytest.approx(-qe, rel=1e-9)
+    order = np.argsort(D[clear], axis=1)
+    adjacent = grid_adjacency(som.unit_coordinates_, som._periods())
+    te = np.mean(~adjacent[order[:, 0], order[:, 1]])
+    s = clear.astype(float)
+    assert som.topographic_error(X_nan, sample_weight=s) == pytest.approx(te)
+    # float32 in, float32 out, NaN or not.
+    assert som.transform(X_nan.astype(np.float32)).dtype == np.float32
+
+
+def test_predict_with_nan_is_one_product_per_chunk(monkeypatch):
+    X = with_holes(signed_data(20000, 8), 0.2, seed=6)
+    som = SelfOrganizingMap(10, 10, max_iter=2).fit(X[:2000])
+    calls = []
+    kernel = _som_bmu.chunk_products
+
+    def counted(X_chunk, *args, **kwargs):
+        calls.append(X_chunk.shape[0])
+        return kernel(X_chunk, *args, **kwargs)
+
+    monkeypatch.setattr(_som_bmu, "chunk_products", counted)
+    som.predict(X)
+    rows = chunk_n_rows((100 + 8 + 1) * 8, len(X), fit_in_cache=True)
+    assert len(calls) == -(-len(X) // rows)
+
+
+@pytest.mark.parametrize("algorithm", ["batch", "online"])
+def test_fit_with_nan_approaches_the_complete_fit(algorithm):
+    X, _ = make_blobs(1500, n_features=6, centers=5, random_state=0)
+    complete = SelfOrganizingMap(6, 6, algorithm=algorithm, random_state=0).fit(X)
+    for init in ("pca", "random", "sample"):
+        som = SelfOrganizingMap(6, 6, algorithm=algorithm, init=init,
+                                random_state=0).fit(with_holes(X, 0.2, seed=7))
+        assert np.isfinite(som.codebook_).all()
+        assert som.quantization_error(X) < 1.1 * complete.quantization_error(X)
+        assert 0 <= som.topographic_error_ <= 1
+        assert np.isfinite(som.quantization_error_)
+
+
+def test_partial_fit_with_nan():
+    X = np.random.RandomState(0).uniform(-1, 1, size=(3000, 3))
+    X_nan = with_holes(X, 0.2, seed=8)
+    full = SelfOrganizingMap(6, 6, random_state=0).fit(X)
+    som = SelfOrganizingMap(6, 6, max_iter=10, random_state=0)
+    # NaN and NaN-free chunks in turn: the batch rule's averaging at the final
+    # radius carries per-unit and per-feature masses from one to the next.
+    for _ in range(2):
+        for k, chunk in enumerate(np.array_split(np.arange(3000), 10)):
+            som.partial_fit(X_nan[chunk] if k % 3 else X[chunk])
+    assert som._mass.shape == (36, 3)
+    assert som.quantization_error(X) < 1.05 * full.quantization_error(X)
+    online = SelfOrganizingMap(6, 6, algorithm="online", max_iter=4,
+                               random_state=0)
+    for chunk in np.array_split(X_nan, 4):
+        online.partial_fit(chunk)
+    assert online.quantization_error(X) < 1.5 * full.quantization_error(X)
+
+
+@pytest.mark.parametrize("stats_masked", [False, True])
+def test_batch_update_mixes_unit_and_feature_masses(stats_masked):
+    # partial_fit at a fixed radius: the old prototype counts with its mass,
+    # per unit (NaN-free chunks) or per feature (chunks with NaN), either way
+    # round: w_kf = μ_f + (A_kf (w_kf − μ_f) + num_kf) / (A_kf + den_kf).
+    rng = np.random.RandomState(0)
+    n_units, n_features = 4, 3
+    W = rng.normal(size=(n_units, n_features))
+    mu = W.mean(axis=0)
+    H = NEIGHBORHOODS["gaussian"](rng.uniform(0, 2, size=(n_units, n_units)), 1.0)
+    S = rng.normal(size=(n_units, n_features))
+    n = rng.uniform(1, 3, size=n_units)
+    n_f = n[:, None] * rng.uniform(0, 1, size=(n_units, n_features))
+    n_f[0, 1] = 0.0
+    H[0, :] = 0.0
+    H[0, 0] = 1.0  # unit 0 sees only itself: no mass for feature 1 of unit 0
+    if stats_masked:
+        S_aug = np.hstack([S, n[:, None], n_f])
+        A = rng.uniform(0, 2, size=n_units)
+        A[0] = 0.0
+        A_full = np.repeat(A[:, None], n_features, axis=1)
+        den = H @ n_f
+    else:
+        S_aug = np.hstack([S, n[:, None]])
+        A_full = A = rng.uniform(0, 2, size=(n_units, n_features))
+        A[0, 1] = 0.0
+        n_f = np.repeat(n[:, None], n_features, axis=1)
+        den = H @ n_f
+    W_new, mass = _som_rules.batch_update(W, S_aug, mu, H, previous_mass=A)
+    expected = W.copy()
+    num = H @ S
+    for k in range(n_units):
+        for f in range(n_features):
+            total = A_full[k, f] + den[k, f]
+            if total > 0:
+                expected[k, f] = mu[f] + (
+                    A_full[k, f] * (W[k, f] - mu[f]) + num[k, f]
+                ) / total
+    np.testing.assert_allclose(W_new, expected, rtol=1e-12)
+    np.testing.assert_allclose(mass, A_full + den, rtol=1e-12)
+    if stats_masked:
+        assert W_new[0, 1] == W[0, 1]
+
+
+def test_initial_codebooks_with_nan():
+    rng = np.random.RandomState(0)
+    X = with_holes(rng.normal(size=(200, 4)) * [3, 1, 2, 0.5] + 5, 0.3, seed=9)
+    s = rng.uniform(0.5, 2, size=200)
+    for init in ("random", "sample"):
+        som = SelfOrganizingMap(3, 4, init=init, max_iter=1, random_state=0)
+        som._initialize(X, s, np.random.RandomState(0), masked=True)
+        assert np.isfinite(som.codebook_).all()
+        assert (som.codebook_ >= np.nanmin(X, axis=0)).all()
+        assert (som.codebook_ <= np.nanmax(X, axis=0)).all()
+    # init='pca': the weighted mean of the observed values and the covariance
+    # of every pair of features over the samples that observe both.
+    observed = ~np.isnan(X)
+    mean = np.array([s[observed[:, f]] @ X[observed[:, f], f]
+                     / s[observed[:, f]].sum() for f in range(4)])
+    cov = np.zeros((4, 4))
+    for a in range(4):
+        for b in range(4):
+            both = observed[:, a] & observed[:, b]
+            cov[a, b] = (s[both] * (X[both, a] - mean[a])) @ (X[both, b] - mean[b])
+            cov[a, b] /= s[both].sum()
+    mean_got, eigenvalues, eigenvectors = _som_init.weighted_pca(X, s)
+    np.testing.assert_allclose(mean_got, mean, rtol=1e-12)
+    np.testing.assert_allclose(
+        eigenvectors @ np.diag(eigenvalues) @ eigenvectors.T, cov, rtol=1e-10,
+        atol=1e-12,
+    )
+    som = SelfOrganizingMap(3, 4, max_iter=1).fit(X, sample_weight=s)
+    assert np.isfinite(som.codebook_).all()
+
+
+def test_rows_without_an_observed_feature_are_errors():
+    X = with_holes(signed_data(30, 3), 0.2, seed=10)
+    X[[4, 17]] = np.nan
+    before = X.copy()
+    for fit in (SelfOrganizingMap(2, 2).fit, SelfOrganizingMap(2, 2).partial_fit):
+        with pytest.raises(ValueError, match=r"2 sample\(s\).*no observed feature.*"
+                                             r"row\(s\) 4, 17"):
+            fit(X)
+    som = SelfOrganizingMap(2, 2).fit(signed_data(30, 3))
+    for method in (som.predict, som.transform, som.score, som.hit_map,
+                   som.quantization_error, som.topographic_error,
+                   som.best_matching_unit, som.grid_coordinates, som.partial_fit):
+        with pytest.raises(ValueError, match="no observed feature"):
+            method(X)
+    np.testing.assert_array_equal(X, before)
+
+
+def test_a_feature_never_observed_is_an_error():
+    X = signed_data(30, 3)
+    X[:, 1] = np.nan
+    with pytest.raises(ValueError, match=r"Feature\(s\) \[1\].*no observed value"):
+        SelfOrganizingMap(2, 2).fit(X)
+    # Observed only where the weight is 0 counts as never.
+    X[0, 1] = 1.0
+    s = np.ones(30)
+    s[0] = 0.0
+    with pytest.raises(ValueError, match="no observed value"):
+        SelfOrganizingMap(2, 2, init="random").fit(X, sample_weight=s)
+
+
+def test_nan_inputs_are_not_modified():
+    X = np.asfortranarray(with_holes(signed_data(50, 3), 0.3, seed=11)
+                          .astype(np.float32))
+    s = np.linspace(0.5, 2.0, 50)
+    X0, s0 = X.copy(), s.copy()
+    for algorithm in ("batch", "online"):
+        for init in ("pca", "random", "sample"):
+            som = SelfOrganizingMap(2, 3, algorithm=algorithm, init=init,
+                                    random_state=0, verbose=0)
+            som.fit(X, sample_weight=s)
+            som.partial_fit(X, sample_weight=s)
+            som.predict(X), som.transform(X), som.hit_map(X, sample_weight=s)
+            som.score(X, sample_weight=s), som.topographic_error(X)
+    np.testing.assert_array_equal(X, X0)
+    np.testing.assert_array_equal(s, s0)
+
+
+def test_verbose_with_nan_reports_the_observed_error():
+    X = with_holes(signed_data(60, 2), 0.2, seed=12)
+    for algorithm in ("batch", "online"):
+        buffer = io.StringIO()
+        with redirect_stdout(buffer):
+            SelfOrganizingMap(3, 3, algorithm=algorithm, max_iter=2, verbose=1).fit(X)
+        assert "nan" not in buffer.getvalue()
