@@ -22,7 +22,13 @@ from sklearn.datasets import make_s_curve
 from sklearn.model_selection import GridSearchCV, KFold
 
 from sknn_math import SelfOrganizingMap
-from sknn_math.metrics import SCORERS
+from sknn_math.metrics import (
+    SCORERS,
+    continuity,
+    quantization_error,
+    topographic_error,
+    trustworthiness,
+)
 
 X, position = make_s_curve(600, noise=0.05, random_state=0)
 
@@ -96,11 +102,18 @@ plt.show()
 # %%
 # The chosen map
 # --------------
-# Each sample coloured by the row of its best-matching unit on the chosen map
-# (rows run along the data's first principal axis), next to its true position
-# along the sheet: the map has unrolled the S, so that neighbouring rows of
-# units cover neighbouring stretches of the surface.
+# ``best_estimator_`` is the chosen map refitted on all the data; the functions
+# of :mod:`sknn_math.metrics` measure it directly. Below, each sample is
+# coloured by the row of its best-matching unit (rows run along the data's
+# first principal axis), next to its true position along the sheet: the map
+# has unrolled the S, so that neighbouring rows of units cover neighbouring
+# stretches of the surface.
 som = search.best_estimator_
+print(f"{som.n_rows_} x {som.n_cols_} units, refitted on all the data: "
+      f"quantization error {quantization_error(som, X):.3f}, topographic error "
+      f"{topographic_error(som, X):.3f}, trustworthiness "
+      f"{trustworthiness(som, X, n_neighbors=10):.3f}, continuity "
+      f"{continuity(som, X, n_neighbors=10):.3f} (k = 10)")
 row = som.grid_coordinates(X)[:, 1]
 if np.corrcoef(row, position)[0, 1] < 0:  # the map's direction is arbitrary
     row = row.max() - row
