@@ -32,7 +32,15 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._parallel import chunk_n_rows
 from ._som import SelfOrganizingMap
-from ._som_bmu import _second_best, bmu_operands, chunk_products, map_chunks
+from ._som_bmu import (
+    _second_best,
+    bmu_operands,
+    check_missing,
+    chunk_products,
+    has_missing,
+    map_chunks,
+    missing_mask,
+)
 from ._som_grid import grid_adjacency, grid_distances
 from ._som_kernels import NEIGHBORHOODS
 from ._validation import check_sample_weight
@@ -68,13 +76,13 @@ def _check_map(som):
 
 
 def _check_data(som, X):
-    """``X`` validated against the fitted map: finite, float32 kept as float32.
-
-    The measures computed here take no missing values; the quantization and
-    topographic errors, computed by the estimator, take what it takes.
-    """
+    """``X`` validated against the fitted map (float32 kept as float32), and
+    whether it holds NaN: a missing value, as for the estimator (a row with no
+    observed feature is an error)."""
     _check_map(som)
-    return validate_data(som, X, reset=False, dtype=[np.float64, np.float32])
+    X = validate_data(som, X, reset=False, dtype=[np.float64, np.float32],
+                      ensure_all_finite="allow-nan")
+    return X, check_missing(X)
 
 
 def _total_weight(n_samples, sample_weight):
@@ -162,7 +170,8 @@ def distortion(som, X, sample_weight=None, *, sigma=None):
         A fitted map.
 
     X : array-like of shape (n_samples, n_features)
-        Samples; missing values are not accepted.
+        Samples; NaN marks a missing value, and distances then run over the
+        sample's observed features only, as in training.
 
     sample_weight : array-like of shape (n_samples,), default=None
         Weight of every sample; a weight counts as that many copies.
@@ -186,7 +195,9 @@ def distortion(som, X, sample_weight=None, *, sigma=None):
     With :math:`M_c = \\sum_k h(c, k)`, :math:`V_c = \\sum_k h(c, k)\\, w_k` and
     :math:`Q_c = \\sum_k h(c, k) \\lVert w_k \\rVert^2` computed once per unit,
     each sample costs :math:`M_c \\lVert x \\rVert^2 - 2\\, x \\cdot V_c + Q_c`,
-    in float64 on data and prototypes centred on the prototypes' mean.
+    in float64 on data and prototypes centred on the prototypes' mean. With
+    missing values, x counts 0 in the missing features and :math:`Q_c` loses
+    their terms :math:`\\sum_k h(c, k)\\, w_{kf}^2`.
 
     References
     ----------
@@ -205,7 +216,7 @@ def distortion(som, X, sample_weight=None, *, sigma=None):
     >>> bool(distortion(som, X) > quantization_error(som, X) ** 2)
     True
     """
-    X = _check_data(som, X)
+    X, masked = _check_data(som, X)
     sample_weight = check_sample_weight(sample_weight, X, np.float64)
     sigma = som.sigma_end if sigma is None else sigma
     if not (isinstance(sigma, numbers.Real) and sigma > 0):
@@ -214,20 +225,28 @@ def distortion(som, X, sample_weight=None, *, sigma=None):
     operands = bmu_operands(W, X.dtype)
     # Per unit c: M_c = Σ_k h(c,k), V_c = Σ_k h(c,k) w_k, Q_c = Σ_k h(c,k) ‖w_k‖²
     # (prototypes centred on μ, as the chunk's samples are), so that
-    # Σ_k h(c,k) ‖x − w_k‖² = M_c ‖x‖² − 2 x·V_c + Q_c.
+    # Σ_k h(c,k) ‖x − w_k‖² = M_c ‖x‖² − 2 x·V_c + Q_c. Over the observed
+    # features only, x is 0 where missing (chunk_products sets it so) and Q_c
+    # drops the missing features' Q_cf = Σ_k h(c,k) w_kf².
     H = NEIGHBORHOODS[som.neighborhood](som._grid_distances(), float(sigma))
     W_c = operands.W_c.astype(np.float64)
     M = H.sum(axis=1)
     V = H @ W_c
-    Q = H @ np.einsum("ij,ij->i", W_c, W_c)
+    Q_f = H @ np.square(W_c)
+    Q = Q_f.sum(axis=1)
     n_features = X.shape[1]
 
     def work(batch, buffers):
-        X_aug, G = chunk_products(X[batch], operands, buffers)
+        X_chunk = X[batch]
+        missing = missing_mask(X_chunk) if masked else None
+        X_aug, G = chunk_products(X_chunk, operands, buffers, missing=missing)
         c = G.argmax(axis=1)
         x = X_aug[:, :n_features].astype(np.float64)
+        Q_obs = Q[c]
+        if missing is not None:
+            Q_obs = Q_obs - np.einsum("ij,ij->i", missing, Q_f[c])
         energy = (M[c] * np.einsum("ij,ij->i", x, x)
-                  - 2.0 * np.einsum("ij,ij->i", x, V[c]) + Q[c])
+                  - 2.0 * np.einsum("ij,ij->i", x, V[c]) + Q_obs)
         if sample_weight is None:
             return float(energy.sum())
         return float(sample_weight[batch] @ energy)
@@ -475,7 +494,8 @@ def combined_error(som, X, sample_weight=None):
         A fitted map.
 
     X : array-like of shape (n_samples, n_features)
-        Samples; missing values are not accepted.
+        Samples; NaN marks a missing value, and distances to the prototypes
+        then run over the sample's observed features only, as in training.
 
     sample_weight : array-like of shape (n_samples,), default=None
         Weight of every sample; a weight counts as that many copies.
@@ -515,7 +535,7 @@ def combined_error(som, X, sample_weight=None):
     >>> bool(combined_error(som, X) > quantization_error(som, X))
     True
     """
-    X = _check_data(som, X)
+    X, masked = _check_data(som, X)
     sample_weight = check_sample_weight(sample_weight, X, np.float64)
     W = som.codebook_.astype(X.dtype, copy=False)
     N = W.shape[0]
@@ -526,10 +546,14 @@ def combined_error(som, X, sample_weight=None):
 
     # Pass 1, over the data: Σ s‖x − w_c‖ and the weight of every (c, c₂) pair.
     def work(batch, buffers):
-        X_aug, G = chunk_products(X[batch], operands, buffers)
+        X_chunk = X[batch]
+        missing = missing_mask(X_chunk) if masked else None
+        X_aug, G = chunk_products(X_chunk, operands, buffers, missing=missing)
         c = G.argmax(axis=1)
         c2 = _second_best(G, c)
         diff = X_aug[:, :n_features] - operands.W_c[c]
+        if missing is not None:
+            diff[missing] = 0.0
         dist = np.sqrt(np.einsum("ij,ij->i", diff, diff, dtype=np.float64))
         s = None if sample_weight is None else sample_weight[batch]
         pairs, inverse = np.unique(c * N + c2, return_inverse=True)
@@ -623,7 +647,15 @@ def _rank_measures(X, projected_distances, n_neighbors):
 
 def _projection(som, X, n_neighbors, max_samples, random_state):
     """Samples (subsampled) and their grid-distance function on the map."""
-    X = _check_data(som, X)
+    _check_map(som)
+    X = validate_data(som, X, reset=False, dtype=[np.float64, np.float32],
+                      ensure_all_finite="allow-nan")
+    if has_missing(X):
+        raise ValueError(
+            "X holds missing values (NaN). The rank measures compare the distances "
+            "between samples, which missing values leave undefined: drop those rows "
+            "or impute them (e.g. sklearn.impute.SimpleImputer) before measuring."
+        )
     n = X.shape[0]
     if max_samples is not None:
         if not (isinstance(max_samples, numbers.Integral) and max_samples > 0):
@@ -679,7 +711,7 @@ def trustworthiness(som, X, n_neighbors=5, *, max_samples=None, random_state=Non
         A fitted map.
 
     X : array-like of shape (n_samples, n_features)
-        Samples; missing values are not accepted.
+        Samples, without missing values.
 
     n_neighbors : int, default=5
         Size k of the neighbourhoods; less than ``n_samples / 2``.
@@ -764,7 +796,7 @@ def continuity(som, X, n_neighbors=5, *, max_samples=None, random_state=None):
         A fitted map.
 
     X : array-like of shape (n_samples, n_features)
-        Samples; missing values are not accepted.
+        Samples, without missing values.
 
     n_neighbors : int, default=5
         Size k of the neighbourhoods; less than ``n_samples / 2``.
@@ -841,7 +873,7 @@ def neighborhood_preservation(som, X, n_neighbors=5, *, max_samples=None,
         A fitted map.
 
     X : array-like of shape (n_samples, n_features)
-        Samples; missing values are not accepted.
+        Samples, without missing values.
 
     n_neighbors : int, default=5
         Size k of the neighbourhoods; less than ``n_samples / 2``.

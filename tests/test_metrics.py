@@ -88,9 +88,14 @@ def literal_kernel(name, d, sigma):
     raise ValueError(name)
 
 
+def literal_sq_distance(x, w):
+    """‖x − w‖² over the observed (non-NaN) features of x."""
+    return sum((x[f] - w[f]) ** 2 for f in range(len(x)) if not np.isnan(x[f]))
+
+
 def literal_bmus(x, W):
     """Best and second-best unit of one sample (first index on ties)."""
-    d = [sqrt(sum((x[f] - w[f]) ** 2 for f in range(len(x)))) for w in W]
+    d = [sqrt(literal_sq_distance(x, w)) for w in W]
     order = sorted(range(len(W)), key=lambda k: (d[k], k))
     return order[0], order[1], d[order[0]]
 
@@ -118,7 +123,7 @@ def literal_distortion(som, X, w, sigma):
         c = literal_bmus(X[i], W)[0]
         for k in range(len(W)):
             h = literal_kernel(som.neighborhood, grid[c, k], sigma)
-            total += w[i] * h * sum((X[i, f] - W[k, f]) ** 2 for f in range(X.shape[1]))
+            total += w[i] * h * literal_sq_distance(X[i], W[k])
     return total / sum(w)
 
 
@@ -296,6 +301,33 @@ def test_distortion_matches_literal(topology, periodic, neighborhood):
         literal_distortion(som, X, w, 0.7), rel=1e-10)
 
 
+def with_missing(X, fraction=0.2, seed=5):
+    """A copy of X with about ``fraction`` of its values NaN, every row keeping
+    one observed feature."""
+    rng = np.random.RandomState(seed)
+    X = X.copy()
+    X[rng.uniform(size=X.shape) < fraction] = np.nan
+    X[np.isnan(X).all(axis=1), 0] = 1.0
+    return X
+
+
+@pytest.mark.parametrize("topology, periodic", GRIDS, ids=GRID_IDS)
+def test_measures_of_data_with_missing_values_match_literal(topology, periodic):
+    # Distances over each sample's observed features, as in training.
+    som, X = fitted_map(3, 4, topology, periodic)
+    X = with_missing(X)
+    w = weights(len(X))
+    assert np.isnan(X).mean() > 0.1
+    assert distortion(som, X, w) == pytest.approx(
+        literal_distortion(som, X, w, som.sigma_end), rel=1e-10)
+    assert combined_error(som, X, w) == pytest.approx(
+        literal_combined_error(som, X, w), rel=1e-12)
+    assert quantization_error(som, X, w) == pytest.approx(
+        literal_quantization_error(som, X, w), rel=1e-12)
+    assert topographic_error(som, X, w) == pytest.approx(
+        literal_topographic_error(som, X, w), rel=1e-12)
+
+
 def test_distortion_at_small_radius_is_the_squared_quantization_error():
     som, X = fitted_map(4, 4)
     squared = np.mean(som.transform(X).min(axis=1) ** 2)
@@ -449,6 +481,7 @@ def test_a_good_map_keeps_neighbourhoods():
 
 def test_chunked_measures_equal_unchunked():
     som, X = fitted_map(5, 6, "hexagonal", True, n_samples=120)
+    X_nan = with_missing(X)
     w = weights(len(X))
     measures = {
         "quantization_error": lambda: quantization_error(som, X, w),
@@ -459,6 +492,8 @@ def test_chunked_measures_equal_unchunked():
         "trustworthiness": lambda: trustworthiness(som, X, 7),
         "continuity": lambda: continuity(som, X, 7),
         "neighborhood_preservation": lambda: neighborhood_preservation(som, X, 7),
+        "distortion with NaN": lambda: distortion(som, X_nan, w),
+        "combined_error with NaN": lambda: combined_error(som, X_nan, w),
     }
     whole = {name: f() for name, f in measures.items()}
     # 2e-3 MiB: a few rows per chunk in every pass (tens of chunks); 1e-5 MiB:
@@ -522,9 +557,18 @@ def test_bad_input_is_a_clear_error():
         distortion(som, X, sigma=0.0)
     X_nan = X.copy()
     X_nan[0, 0] = np.nan
-    for measure in (distortion, combined_error, trustworthiness):
-        with pytest.raises(ValueError, match="NaN"):
+    for measure in (trustworthiness, continuity, neighborhood_preservation):
+        with pytest.raises(ValueError, match="missing values"):
             measure(som, X_nan)
+    X_nan[1] = np.nan
+    for measure in (distortion, combined_error):
+        with pytest.raises(ValueError, match="no observed feature"):
+            measure(som, X_nan)
+    X_inf = X.copy()
+    X_inf[0, 0] = np.inf
+    for measure in (distortion, combined_error, trustworthiness):
+        with pytest.raises(ValueError, match="infinity"):
+            measure(som, X_inf)
     with pytest.raises(ValueError, match="features"):
         quantization_error(som, X[:, :2])
     with pytest.raises(TypeError, match="SelfOrganizingMap"):
