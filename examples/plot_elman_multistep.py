@@ -1,7 +1,7 @@
 """
-======================================================
+=======================================================
 Direct and recursive multi-step forecasts of a real EEG
-======================================================
+=======================================================
 
 Ten steps ahead, an Elman network can forecast in two ways. *Recursively*: one
 model predicts the next step, and :meth:`~sknn_math.ElmanRegressor.forecast` feeds
