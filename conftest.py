@@ -2,6 +2,7 @@
 
 import os
 
+import pytest
 from hypothesis import settings
 
 # scikit-learn's array-API estimator check runs only when SciPy's array-API mode is
@@ -19,3 +20,41 @@ settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True
 settings.register_profile("dev")
 _on_ci = os.environ.get("CI", "").lower() not in ("", "0", "false")
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if _on_ci else "dev"))
+
+
+# Dask clusters for the tests of the estimators on dask arrays: bound to
+# 127.0.0.1, no dashboard, started once per test module and closed after it.
+# distributed is imported only when a test asks for a cluster, and the tests skip
+# where it is absent (it is the optional extra `dask`).
+
+
+def _local_cluster(processes):
+    pytest.importorskip("dask.array")
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=processes,
+        host="127.0.0.1",
+        dashboard_address=None,
+    )
+    return cluster, distributed.Client(cluster)
+
+
+@pytest.fixture(scope="module")
+def dask_client():
+    """A distributed client over two single-threaded workers in this process."""
+    cluster, client = _local_cluster(processes=False)
+    yield client
+    client.close()
+    cluster.close()
+
+
+@pytest.fixture(scope="module")
+def dask_process_client():
+    """A distributed client over two worker processes: everything sent to a
+    worker is pickled."""
+    cluster, client = _local_cluster(processes=True)
+    yield client
+    client.close()
+    cluster.close()
