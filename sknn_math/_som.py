@@ -42,7 +42,7 @@ from ._som_grid import (
     unit_grid_distances,
 )
 from ._som_grouping import group_units
-from ._som_init import observed_means, pca_codebook, weighted_pca
+from ._som_init import InMemoryData, pca_codebook
 from ._som_kernels import (
     DECAYS,
     NEIGHBORHOODS,
@@ -646,17 +646,26 @@ class SelfOrganizingMap(
             )
 
     def _initialize(self, X, sample_weight, rng, masked=False):
-        """Resolve the map shape and radius, and set the initial codebook.
+        """Resolve the map shape and radius, and set the initial codebook."""
+        state = self._initial_state(InMemoryData(X, sample_weight, masked), rng)
+        for name, value in state.items():
+            setattr(self, name, value)
 
-        With NaN in ``X`` (``masked``) every feature needs an observed value
-        (of positive weight); the principal axes come from the observed entries
+    def _initial_state(self, data, rng):
+        """Map shape, unit positions, radius and initial codebook, as a dict of
+        the attributes they set.
+
+        ``data`` answers for the training data (:class:`._som_init.InMemoryData`,
+        or :class:`._som_dask.DaskData` for a dask array). With NaN in the data
+        (``data.masked``) every feature needs an observed value (of positive
+        weight); the principal axes come from the observed entries
         (:mod:`._som_init`), drawn samples have their gaps filled with the
         feature means, and the random box spans the observed values.
         """
-        n_samples, n_features = X.shape
+        n_samples, n_features = data.n_samples, data.n_features
         means = None
-        if masked:
-            means, observed_weight = observed_means(X, sample_weight)
+        if data.masked:
+            means, observed_weight = data.observed_means()
             never = np.flatnonzero(observed_weight == 0)
             if never.size:
                 raise ValueError(
@@ -671,27 +680,26 @@ class SelfOrganizingMap(
             )
         pca = None
         if needs_pca or self.n_rows is None or self.n_cols is None:
-            pca = weighted_pca(X, sample_weight, masked=masked)
+            pca = data.pca()
         if self.n_rows is None or self.n_cols is None:
             # A weight counts as that many copies of its sample (scikit-learn's
             # convention), so the map is sized from the weight sum: weights scaled
             # to sum to 1 ask for the map of one sample. Set n_rows/n_cols then.
-            n_eff = _total_weight(n_samples, sample_weight)
             n_rows, n_cols = pick_map_shape(
-                n_eff, pca[1], self.topology, self.n_rows, self.n_cols
+                data.total_weight(), pca[1], self.topology, self.n_rows, self.n_cols
             )
         else:
             n_rows, n_cols = self.n_rows, self.n_cols
-        self.n_rows_, self.n_cols_ = int(n_rows), int(n_cols)
-        n_units = self.n_rows_ * self.n_cols_
-        self.unit_coordinates_ = unit_coordinates(n_rows, n_cols, self.topology)
+        n_rows, n_cols = int(n_rows), int(n_cols)
+        n_units = n_rows * n_cols
+        coords = unit_coordinates(n_rows, n_cols, self.topology)
         default_sigma = max(max(n_rows, n_cols) / 2.0, self.sigma_end)
-        self.sigma_start_ = float(
+        sigma_start = float(
             default_sigma if self.sigma_start is None else self.sigma_start
         )
 
         if init_is_array:
-            W = np.array(self.init, dtype=X.dtype, copy=True)
+            W = np.array(self.init, dtype=data.dtype, copy=True)
             if W.shape != (n_units, n_features):
                 raise ValueError(
                     f"init has shape {W.shape}; a {n_rows}×{n_cols} map on data with "
@@ -699,26 +707,21 @@ class SelfOrganizingMap(
                 )
             check_finite_result(W, "init", "Pass finite initial prototypes.")
         elif self.init == "pca":
-            W = pca_codebook(
-                pca, self.unit_coordinates_, n_samples, n_features, (n_rows, n_cols)
-            )
+            W = pca_codebook(pca, coords, n_samples, n_features, (n_rows, n_cols))
+        elif self.init == "sample":
+            W = data.draw(rng, n_units)
+            if data.masked:
+                W = np.where(np.isnan(W), means.astype(data.dtype), W)
         else:
-            live = (
-                np.arange(n_samples)
-                if sample_weight is None
-                else np.flatnonzero(sample_weight > 0)
-            )
-            if self.init == "sample":
-                idx = rng.choice(live, size=n_units, replace=n_units > live.size)
-                W = X[idx]
-                if masked:
-                    W = np.where(np.isnan(W), means.astype(X.dtype), W)
-            else:
-                low_high = (np.nanmin, np.nanmax) if masked else (np.min, np.max)
-                low = low_high[0](X[live], axis=0)
-                high = low_high[1](X[live], axis=0)
-                W = low + (high - low) * rng.uniform(size=(n_units, n_features))
-        self.codebook_ = np.ascontiguousarray(W, dtype=X.dtype)
+            low, high = data.bounds()
+            W = low + (high - low) * rng.uniform(size=(n_units, n_features))
+        return {
+            "n_rows_": n_rows,
+            "n_cols_": n_cols,
+            "unit_coordinates_": coords,
+            "sigma_start_": sigma_start,
+            "codebook_": np.ascontiguousarray(W, dtype=data.dtype),
+        }
 
     def _periods(self):
         return grid_periods(self.n_rows_, self.n_cols_, self.topology, self.periodic)

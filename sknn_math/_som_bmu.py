@@ -166,13 +166,15 @@ def chunk_products(X_chunk, operands, buffers=None, *, missing=None):
     return X_aug, G
 
 
-def map_chunks(X, operands, work):
+def map_chunks(X, operands, work, *, n_workers=None):
     """Yield ``work(batch, buffers)`` for every chunk ``X[batch]``, in chunk order.
 
     Chunks hold as many rows as keep their (rows, n_units) distance block in the
     CPU cache (and within ``working_memory``); they run on one worker thread per
     core (:func:`~sknn_math._parallel.map_in_order`), each with its own
-    ``buffers`` for :func:`chunk_products`, in the dtype of ``operands``.
+    ``buffers`` for :func:`chunk_products`, in the dtype of ``operands``;
+    ``n_workers=1`` runs them in the calling thread (a Dask task: the cluster's
+    own threads share the cores).
     """
     n_samples, n_features = X.shape
     n_units = operands.W_aug.shape[1]
@@ -188,7 +190,7 @@ def map_chunks(X, operands, work):
             buffers = local.buffers = _ChunkBuffers(rows, n_features, n_units, dtype)
         return work(batch, buffers)
 
-    return map_in_order(run, gen_batches(n_samples, rows))
+    return map_in_order(run, gen_batches(n_samples, rows), n_workers=n_workers)
 
 
 def _second_best(G, bmu):
@@ -201,10 +203,11 @@ def _second_best(G, bmu):
     return bmu2
 
 
-def best_matching_units(X, W, *, masked=None):
+def best_matching_units(X, W, *, masked=None, n_workers=None):
     """Index of the best-matching unit of every row of ``X``, shape (n_samples,).
 
     ``masked``: whether ``X`` holds NaN (:func:`has_missing`); None finds out.
+    ``n_workers``: threads, as in :func:`map_chunks`.
     """
     operands = bmu_operands(W, X.dtype)
     if masked is None:
@@ -217,17 +220,19 @@ def best_matching_units(X, W, *, masked=None):
         return batch, G.argmax(axis=1)
 
     bmu = np.empty(X.shape[0], dtype=np.intp)
-    for batch, bmu_chunk in map_chunks(X, operands, work):
+    for batch, bmu_chunk in map_chunks(X, operands, work, n_workers=n_workers):
         bmu[batch] = bmu_chunk
     return bmu
 
 
-def bmu_and_errors(X, sample_weight, W, coords, periods, *, masked=None):
+def bmu_and_errors(X, sample_weight, W, coords, periods, *, masked=None,
+                   n_workers=None):
     """Best-matching units, Σ s·‖x − w_c‖ and Σ s·[c, c₂ not adjacent].
 
     ``c₂`` is the second-best unit; ``coords`` and ``periods`` place the units
     on the grid (:mod:`sknn_math._som_grid`). With NaN in ``X`` (``masked``;
     None finds out) units and distances use each sample's observed features.
+    ``n_workers``: threads, as in :func:`map_chunks`.
     """
     n_features = X.shape[1]
     operands = bmu_operands(W, X.dtype)
@@ -254,19 +259,22 @@ def bmu_and_errors(X, sample_weight, W, coords, periods, *, masked=None):
 
     bmu = np.empty(X.shape[0], dtype=np.intp)
     error_sum = wrong_sum = 0.0
-    for batch, bmu_chunk, error, wrong in map_chunks(X, operands, work):
+    for batch, bmu_chunk, error, wrong in map_chunks(
+        X, operands, work, n_workers=n_workers
+    ):
         bmu[batch] = bmu_chunk
         error_sum += error
         wrong_sum += wrong
     return bmu, error_sum, wrong_sum
 
 
-def observed_distances(X, W):
+def observed_distances(X, W, *, n_workers=None):
     """Distance of every row of ``X`` to every unit over the row's observed features.
 
     ``‖x_o − w_k,o‖`` for data holding NaN (``transform``), shape
     (n_samples, n_units) in ``X``'s dtype; computed in float64, from the same
-    masked products as the best-matching units, chunk by chunk.
+    masked products as the best-matching units, chunk by chunk (``n_workers``:
+    threads, as in :func:`map_chunks`).
     """
     n_samples, n_features = X.shape
     operands = bmu_operands(W, np.float64)
@@ -280,6 +288,6 @@ def observed_distances(X, W):
         d_sq = np.einsum("ij,ij->i", X_c, X_c)[:, None] - 2.0 * G
         D[batch] = np.sqrt(np.maximum(d_sq, 0.0))
 
-    for _ in map_chunks(X, operands, work):
+    for _ in map_chunks(X, operands, work, n_workers=n_workers):
         pass
     return D

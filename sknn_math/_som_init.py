@@ -20,7 +20,16 @@ from sklearn.utils import gen_batches
 from ._parallel import chunk_n_rows
 from ._som_bmu import has_missing
 
-__all__ = ["observed_means", "pca_codebook", "weighted_pca"]
+__all__ = [
+    "InMemoryData",
+    "covariance_sums",
+    "mean_sums",
+    "observed_means",
+    "pca_codebook",
+    "principal_axes",
+    "weighted_pca",
+    "weighted_ratio",
+]
 
 
 def _weights(n_samples, sample_weight):
@@ -31,17 +40,26 @@ def _weights(n_samples, sample_weight):
     )
 
 
-def observed_means(X, sample_weight):
-    """Weighted mean of every feature over the samples where it is observed.
+# The principal axes are two map-reduce passes over the rows: weighted sums for
+# the mean, then weighted centred products for the covariance. Each ``*_sums``
+# function below is one pass over the rows it is given, all of X in memory or
+# one block of a Dask array; the sums of the blocks add up to those of X.
 
-    Returns ``(mean, observed_weight)``, both of shape (n_features,), in float64:
-    the weight sum of the observed values of a feature is 0 when it has none,
-    and then its mean is 0.
+
+def mean_sums(X, sample_weight, *, masked=False):
+    """``(Σ_i s_i x_i, weight)`` over the rows of ``X``, in float64.
+
+    ``weight`` is Σ s_i, or with ``masked`` (NaN in ``X``) Σ s_i [x_if observed]
+    per feature, and the sums skip the missing entries.
     """
     n_samples, n_features = X.shape
     w = _weights(n_samples, sample_weight)
     rows = chunk_n_rows(2 * n_features * 8, n_samples, fit_in_cache=True)
     total = np.zeros(n_features)
+    if not masked:
+        for batch in gen_batches(n_samples, rows):
+            total += w[batch] @ X[batch].astype(np.float64, copy=False)
+        return total, w.sum()
     observed_weight = np.zeros(n_features)
     for batch in gen_batches(n_samples, rows):
         X_batch = X[batch].astype(np.float64)
@@ -49,15 +67,32 @@ def observed_means(X, sample_weight):
         X_batch[~observed] = 0.0
         total += w[batch] @ X_batch
         observed_weight += w[batch] @ observed
-    mean = np.divide(
-        total, observed_weight, out=np.zeros(n_features), where=observed_weight > 0
-    )
-    return mean, observed_weight
+    return total, observed_weight
+
+
+def covariance_sums(X, sample_weight, mean, *, masked=False):
+    """``(Σ_i s_i (x_i − μ)(x_i − μ)ᵀ, weight)`` over the rows of ``X``, float64.
+
+    ``weight`` is Σ s_i, or with ``masked`` the weight of every pair of features
+    observed together, (n_features, n_features), and the sums skip the pairs
+    not observed.
+    """
+    n_samples, n_features = X.shape
+    w = _weights(n_samples, sample_weight)
+    if not masked:
+        # A float64 copy and its weighted twin per row.
+        rows = chunk_n_rows(2 * n_features * 8, n_samples, fit_in_cache=True)
+        cov = np.zeros((n_features, n_features))
+        for batch in gen_batches(n_samples, rows):
+            centred = X[batch].astype(np.float64) - mean
+            cov += (centred * w[batch, None]).T @ centred
+        return cov, w.sum()
+    return _pairwise_covariance(X, w, mean)
 
 
 def _pairwise_covariance(X, w, mean):
-    """Weighted covariance of every pair of features over the samples that
-    observe both (0 for a pair never observed together)."""
+    """:func:`covariance_sums` of data with NaN: the sums and weights of every
+    pair of features over the samples that observe both."""
     n_samples, n_features = X.shape
     rows = chunk_n_rows(3 * n_features * 8, n_samples, fit_in_cache=True)
     cov = np.zeros((n_features, n_features))
@@ -69,7 +104,25 @@ def _pairwise_covariance(X, w, mean):
         cov += (centred * w[batch, None]).T @ centred
         observed = observed.astype(np.float64)
         pair_weight += (observed * w[batch, None]).T @ observed
-    return np.divide(cov, pair_weight, out=np.zeros_like(cov), where=pair_weight > 0)
+    return cov, pair_weight
+
+
+def weighted_ratio(sums, weight):
+    """``sums / weight``; 0 where the weight is 0 (a feature never observed)."""
+    if np.ndim(weight) == 0:
+        return sums / weight
+    return np.divide(sums, weight, out=np.zeros_like(sums), where=weight > 0)
+
+
+def observed_means(X, sample_weight):
+    """Weighted mean of every feature over the samples where it is observed.
+
+    Returns ``(mean, observed_weight)``, both of shape (n_features,), in float64:
+    the weight sum of the observed values of a feature is 0 when it has none,
+    and then its mean is 0.
+    """
+    total, observed_weight = mean_sums(X, sample_weight, masked=True)
+    return weighted_ratio(total, observed_weight), observed_weight
 
 
 def weighted_pca(X, sample_weight, *, masked=None):
@@ -82,28 +135,13 @@ def weighted_pca(X, sample_weight, *, masked=None):
     """
     if masked is None:
         masked = has_missing(X)
-    if masked:
-        mean, _ = observed_means(X, sample_weight)
-        cov = _pairwise_covariance(X, _weights(X.shape[0], sample_weight), mean)
-        return _principal_axes(mean, cov)
-    n_samples, n_features = X.shape
-    w = _weights(n_samples, sample_weight)
-    total = w.sum()
-    # A float64 copy and its weighted twin per row.
-    rows = chunk_n_rows(2 * n_features * 8, n_samples, fit_in_cache=True)
-    mean = np.zeros(n_features)
-    for batch in gen_batches(n_samples, rows):
-        mean += w[batch] @ X[batch].astype(np.float64, copy=False)
-    mean /= total
-    cov = np.zeros((n_features, n_features))
-    for batch in gen_batches(n_samples, rows):
-        centred = X[batch].astype(np.float64) - mean
-        cov += (centred * w[batch, None]).T @ centred
-    cov /= total
-    return _principal_axes(mean, cov)
+    mean = weighted_ratio(*mean_sums(X, sample_weight, masked=masked))
+    cov = weighted_ratio(*covariance_sums(X, sample_weight, mean, masked=masked))
+    return principal_axes(mean, cov)
 
 
-def _principal_axes(mean, cov):
+def principal_axes(mean, cov):
+    """Mean, eigenvalues (descending, ≥ 0) and sign-fixed eigenvectors of ``cov``."""
     n_features = cov.shape[0]
     eigenvalues, eigenvectors = np.linalg.eigh(cov)
     eigenvalues = np.maximum(eigenvalues[::-1], 0.0)
@@ -148,3 +186,51 @@ def pca_codebook(pca, coords, n_samples, n_features, map_shape):
         spread = sqrt(3.0 * eigenvalues[pc])
         W += np.outer(coords[:, axis] / extent[axis] * spread, eigenvectors[:, pc])
     return W
+
+
+class InMemoryData:
+    """What the initialisation reads from data in memory.
+
+    The Dask twin, :class:`sknn_math._som_dask.DaskData`, answers the same calls
+    by map-reduce over the blocks of a dask array.
+    """
+
+    def __init__(self, X, sample_weight, masked):
+        self.X = X
+        self.sample_weight = sample_weight
+        self.masked = masked
+        self.n_samples, self.n_features = X.shape
+        self.dtype = X.dtype
+
+    def total_weight(self):
+        """Number of samples, or the sum of their weights."""
+        if self.sample_weight is None:
+            return self.n_samples
+        return float(self.sample_weight.sum())
+
+    def observed_means(self):
+        """:func:`observed_means` of the data."""
+        return observed_means(self.X, self.sample_weight)
+
+    def pca(self):
+        """:func:`weighted_pca` of the data."""
+        return weighted_pca(self.X, self.sample_weight, masked=self.masked)
+
+    def _live(self):
+        if self.sample_weight is None:
+            return np.arange(self.n_samples)
+        return np.flatnonzero(self.sample_weight > 0)
+
+    def draw(self, rng, n_units):
+        """``n_units`` rows of positive weight drawn by ``rng`` (with replacement
+        when there are fewer)."""
+        live = self._live()
+        return self.X[rng.choice(live, size=n_units, replace=n_units > live.size)]
+
+    def bounds(self):
+        """Per-feature minimum and maximum over the rows of positive weight
+        (over the observed values when ``masked``)."""
+        X_live = self.X[self._live()]
+        if self.masked:
+            return np.nanmin(X_live, axis=0), np.nanmax(X_live, axis=0)
+        return np.min(X_live, axis=0), np.max(X_live, axis=0)

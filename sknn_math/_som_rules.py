@@ -38,6 +38,7 @@ __all__ = [
     "batch_epoch",
     "batch_update",
     "chunk_statistics",
+    "epoch_statistics",
     "online_epoch",
     "sum_statistics",
 ]
@@ -186,6 +187,31 @@ def _batch_update_per_feature(W, S_aug, mu, H, previous_mass):
     return W_new.astype(W.dtype), denominator
 
 
+def epoch_statistics(X, sample_weight, operands, *, with_error=False, masked=False,
+                     n_workers=None):
+    """Steps one and two of the batch rule on ``X``: ``(S_aug, error_sum)``.
+
+    :func:`chunk_statistics` of every chunk of rows (on ``n_workers`` threads,
+    see :func:`~sknn_math._som_bmu.map_chunks`), added up in float64 by
+    :func:`sum_statistics`. ``X`` is the whole data in memory, or one block of
+    it on a Dask worker; the blocks' results add up as the chunks' do.
+    """
+
+    def work(batch, buffers):
+        s = None if sample_weight is None else sample_weight[batch]
+        return chunk_statistics(
+            X[batch], s, operands, with_error=with_error, buffers=buffers,
+            masked=masked,
+        )
+
+    n_features = X.shape[1]
+    width = 2 * n_features + 1 if masked else n_features + 1
+    # Statistics of every chunk of rows, on worker threads ...
+    parts = map_chunks(X, operands, work, n_workers=n_workers)
+    # ... added up.
+    return sum_statistics(parts, (operands.W_aug.shape[1], width))
+
+
 def batch_epoch(X, sample_weight, W, H, *, previous_mass=None, with_error=False,
                 masked=None):
     """One epoch of the batch rule; returns ``(W, mass, error_sum)``.
@@ -199,21 +225,10 @@ def batch_epoch(X, sample_weight, W, H, *, previous_mass=None, with_error=False,
     operands = bmu_operands(W, X.dtype)
     if masked is None:
         masked = has_missing(X)
-
-    def work(batch, buffers):
-        s = None if sample_weight is None else sample_weight[batch]
-        return chunk_statistics(
-            X[batch], s, operands, with_error=with_error, buffers=buffers,
-            masked=masked,
-        )
-
-    n_features = X.shape[1]
-    width = 2 * n_features + 1 if masked else n_features + 1
-    # Statistics of every chunk of rows, on worker threads ...
-    parts = map_chunks(X, operands, work)
-    # ... added up ...
-    S_aug, error_sum = sum_statistics(parts, (W.shape[0], width))
-    # ... update the codebook, with μ as the update sees it (in X's dtype).
+    S_aug, error_sum = epoch_statistics(
+        X, sample_weight, operands, with_error=with_error, masked=masked
+    )
+    # Update the codebook, with μ as the update sees it (in X's dtype).
     mu = operands.mu.astype(np.float64)
     W, mass = batch_update(W, S_aug, mu, H, previous_mass=previous_mass)
     return W, mass, error_sum
