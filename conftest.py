@@ -35,6 +35,9 @@ def _local_cluster(processes):
         n_workers=2,
         threads_per_worker=1,
         processes=processes,
+        # in-process workers would talk over distributed's "inproc" transport,
+        # which has no host; TCP on the loopback for both kinds
+        protocol="tcp://",
         host="127.0.0.1",
         dashboard_address=None,
     )

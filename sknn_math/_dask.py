@@ -16,6 +16,8 @@ The estimators' dask paths share these pieces:
   array, the block's first row index passed along (for error messages);
 - :func:`reduce_row_blocks` — a function of each row block, its small results
   summed on the workers in a tree, one result to the client;
+- :func:`collect_row_blocks` — a function of each row block, every result to
+  the client in block order;
 - :func:`broadcast` — a value every block needs (a codebook, weights) sent to
   the workers once, not once per task.
 """
@@ -29,6 +31,7 @@ __all__ = [
     "broadcast",
     "check_dask_array",
     "check_row_aligned",
+    "collect_row_blocks",
     "is_dask_array",
     "map_row_blocks",
     "reduce_row_blocks",
@@ -162,14 +165,7 @@ def map_row_blocks(func, X, *others, args=(), dtype, n_columns=None):
     )
 
 
-def reduce_row_blocks(func, X, *others, args=(), split_every=8):
-    """``Σ_blocks func(start, X_block, *other_blocks, *args)``, computed.
-
-    ``func`` returns a tuple of NumPy arrays and floats; the tuples of the
-    blocks are added element-wise on the workers, ``split_every`` at a time, so
-    the client receives one tuple whatever the number of blocks. ``others``
-    (dask arrays blocked like ``X``'s rows) or None for an absent one.
-    """
+def _block_tasks(func, X, others, args):
     import dask
 
     offsets = _row_offsets(X)
@@ -179,14 +175,41 @@ def reduce_row_blocks(func, X, *others, args=(), split_every=8):
         for other in others
     ]
     task = dask.delayed(func, pure=True)
-    parts = [
+    return [
         task(offsets[b], X_blocks[b], *(blocks[b] for blocks in other_blocks), *args)
         for b in range(len(X_blocks))
     ]
-    add = dask.delayed(_add_tuples, pure=True)
+
+
+def collect_row_blocks(func, X, *others, args=()):
+    """``[func(start, X_block, *other_blocks, *args) for every block]``, computed.
+
+    As :func:`reduce_row_blocks` but every block's result comes to the client,
+    in block order (a per-row result such as labels, to concatenate).
+    """
+    import dask
+
+    return list(dask.compute(*_block_tasks(func, X, others, args)))
+
+
+def reduce_row_blocks(func, X, *others, args=(), combine=None, split_every=8):
+    """``Σ_blocks func(start, X_block, *other_blocks, *args)``, computed.
+
+    ``func`` returns a tuple of NumPy arrays and numbers (lists concatenate);
+    the tuples of the blocks are added element-wise on the workers,
+    ``split_every`` at a time, so the client receives one tuple whatever the
+    number of blocks. ``combine(*tuples)`` replaces the sum (a minimum, say).
+    ``others`` are dask arrays blocked like ``X``'s rows, or None for an absent
+    one (the block function then receives None).
+    """
+    import dask
+
+    parts = _block_tasks(func, X, others, args)
+    combine = dask.delayed(_add_tuples if combine is None else combine, pure=True)
     while len(parts) > 1:
         parts = [
-            add(*parts[i:i + split_every]) for i in range(0, len(parts), split_every)
+            combine(*parts[i:i + split_every])
+            for i in range(0, len(parts), split_every)
         ]
     (result,) = dask.compute(parts[0])
     return result
@@ -216,4 +239,5 @@ def broadcast(value):
         client = default_client()
     except ValueError:  # no client
         return value
-    return client.scatter(value, broadcast=True, hash=False)
+    # In a list: scatter would send the items of a tuple one by one.
+    return client.scatter([value], broadcast=True, hash=False)[0]

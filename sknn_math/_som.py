@@ -28,12 +28,22 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._callbacks import CallbackSupportMixin, FitTask
+from ._dask import is_dask_array
 from ._som_bmu import (
     best_matching_units,
     bmu_and_errors,
     check_missing,
     observed_distances,
 )
+from ._som_dask import (
+    check_inference_data,
+    dask_distances,
+    dask_errors,
+    dask_hits,
+    dask_training_data,
+    dask_unit_values,
+)
+from ._som_data import InMemoryData
 from ._som_grid import (
     grid_adjacency,
     grid_periods,
@@ -42,14 +52,14 @@ from ._som_grid import (
     unit_grid_distances,
 )
 from ._som_grouping import group_units
-from ._som_init import InMemoryData, pca_codebook
+from ._som_init import pca_codebook
 from ._som_kernels import (
     DECAYS,
     NEIGHBORHOODS,
     NON_NEGATIVE_NEIGHBORHOODS,
     schedule_fraction,
 )
-from ._som_rules import batch_epoch, online_epoch
+from ._som_rules import online_epoch
 from ._validation import (
     Interval,
     StrOptions,
@@ -424,22 +434,28 @@ class SelfOrganizingMap(
         self : object
             Fitted estimator.
         """
+        if is_dask_array(X):
+            return self._fit_dask(X, y, sample_weight, partial=False)
         X = validate_data(
             self, X, reset=True, dtype=[np.float64, np.float32],
             ensure_all_finite="allow-nan",
         )
         masked = check_missing(X)
         sample_weight = check_sample_weight(sample_weight, X, X.dtype)
+        return self._fit(InMemoryData(X, sample_weight, masked), y)
+
+    def _fit(self, data, y):
+        """``fit`` on validated data (:mod:`._som_data`)."""
         self._check_algorithm()
         rng = check_random_state(self.random_state)
-        self._initialize(X, sample_weight, rng, masked=masked)
+        self._initialize_from(data, rng)
 
-        n_samples = X.shape[0]
+        n_samples = data.n_samples
         W = self.codebook_
         grid_dist = self._grid_distances()
         decay = DECAYS[self.decay]
         T = self.max_iter
-        task = FitTask(self, T, X, y, sample_weight)
+        task = FitTask(self, T, data.X, y, data.sample_weight)
         for epoch in range(T):
             tic = time.perf_counter()
             iteration = task.begin_iteration("epoch")
@@ -455,23 +471,14 @@ class SelfOrganizingMap(
                 )
                 sigma = decay(self.sigma_start_, self.sigma_end, fracs)
                 eta = decay(self.learning_rate_start, self.learning_rate_end, fracs)
-            W, mass, error_sum = self._epoch(
-                X, sample_weight, W, grid_dist, sigma, eta, rng, masked=masked
-            )
+            W, mass, error_sum = self._epoch(data, W, grid_dist, sigma, eta, rng)
             if self.verbose > 0:
                 self._print_epoch(
-                    epoch + 1,
-                    T,
-                    sigma,
-                    eta,
-                    error_sum,
-                    sample_weight,
-                    n_samples,
+                    epoch + 1, T, sigma, eta, error_sum, data,
                     time.perf_counter() - tic,
                 )
             if task.end_iteration(
-                iteration,
-                lambda W=W: self._fitted_state(W, X, sample_weight, masked),
+                iteration, lambda W=W: self._fitted_state(W, data)
             ):
                 break
         self.codebook_ = W
@@ -481,17 +488,55 @@ class SelfOrganizingMap(
         self._sigma_last = float(np.ravel(sigma)[-1])
         self._mass = mass
         self.hits_ = np.zeros(W.shape[0])
-        self._finalize(X, sample_weight, masked)
+        self._finalize(data)
         task.end()
         return self
 
-    def _fitted_state(self, W, X, sample_weight, masked=None):
-        """The fitted attributes of the map with codebook ``W`` trained on ``X``,
-        for a callback's snapshot of the model in the middle of ``fit``."""
+    def _fit_dask(self, X, y, sample_weight, partial):
+        """``fit`` or ``partial_fit`` on a dask array, by map-reduce over its
+        blocks (:mod:`._som_dask`).
+
+        The work runs on a shallow copy of the estimator, whose attributes
+        replace this one's only when it has succeeded: a fit that fails (bad
+        data found at compute time, a cluster that gives up) leaves the
+        estimator as it was.
+        """
+        if self.algorithm == "online":
+            raise ValueError(
+                "algorithm='online' updates the map after every sample, one at a "
+                "time, which a dask array's blocks cannot share out. Use "
+                "algorithm='batch' (the default), whose epochs run on the "
+                "cluster, or train online on X.compute() in memory."
+            )
+        self._check_algorithm()
+        first_call = not (partial and hasattr(self, "codebook_"))
+        data = dask_training_data(
+            X, sample_weight,
+            n_features=None if first_call else self.n_features_in_,
+            dtype=None if first_call else self.codebook_.dtype,
+        )
+        work = copy.copy(self)
+        if hasattr(self, "_rng"):
+            work._rng = copy.deepcopy(self._rng)
+        if first_call:
+            work.n_features_in_ = data.n_features
+            work.__dict__.pop("feature_names_in_", None)
+        if partial:
+            work._partial_fit(data, y, first_call)
+        else:
+            work._fit(data, y)
+        self.__dict__.clear()
+        self.__dict__.update(work.__dict__)
+        return self
+
+    def _fitted_state(self, W, data):
+        """The fitted attributes of the map with codebook ``W`` trained on
+        ``data``, for a callback's snapshot of the model in the middle of
+        ``fit``."""
         snapshot = copy.copy(self)
         snapshot.codebook_ = W.copy()
         snapshot.hits_ = np.zeros(W.shape[0])
-        snapshot._finalize(X, sample_weight, masked)
+        snapshot._finalize(data)
         names = ("codebook_", "hits_", "quantization_error_", "topographic_error_",
                  "unit_labels_", "cluster_centers_", "labels_")
         return {name: getattr(snapshot, name) for name in names}
@@ -508,7 +553,8 @@ class SelfOrganizingMap(
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Chunk of training data; NaN marks a missing value.
+            Chunk of training data; NaN marks a missing value. A dask array
+            is one chunk, its epoch run on the cluster block by block.
 
         y : Ignored
             Not used, present for API consistency by convention.
@@ -521,6 +567,8 @@ class SelfOrganizingMap(
         self : object
             Updated estimator.
         """
+        if is_dask_array(X):
+            return self._fit_dask(X, y, sample_weight, partial=True)
         first_call = not hasattr(self, "codebook_")
         X = validate_data(
             self, X, reset=first_call, dtype=[np.float64, np.float32],
@@ -532,15 +580,20 @@ class SelfOrganizingMap(
         sample_weight = check_sample_weight(sample_weight, X, X.dtype)
         if first_call:
             self._check_algorithm()
+        return self._partial_fit(InMemoryData(X, sample_weight, masked), y, first_call)
+
+    def _partial_fit(self, data, y, first_call):
+        """``partial_fit`` on validated data (:mod:`._som_data`)."""
+        if first_call:
             self._rng = check_random_state(self.random_state)
-            self._initialize(X, sample_weight, self._rng, masked=masked)
+            self._initialize_from(data, self._rng)
             self.n_iter_ = 0
             self._sigma_last = None
             self._mass = None
             self.hits_ = np.zeros(self.codebook_.shape[0])
 
-        n_samples = X.shape[0]
-        task = FitTask(self, 1, X, y, sample_weight)
+        n_samples = data.n_samples
+        task = FitTask(self, 1, data.X, y, data.sample_weight)
         iteration = task.begin_iteration("epoch")
         decay = DECAYS[self.decay]
         frac = schedule_fraction(self.n_iter_, self.max_iter)
@@ -558,60 +611,48 @@ class SelfOrganizingMap(
             sigma = np.full(n_samples, sigma)
             previous = None
         W, self._mass, error_sum = self._epoch(
-            X,
-            sample_weight,
+            data,
             self.codebook_,
             self._grid_distances(),
             sigma,
             eta,
             self._rng,
             previous_mass=previous,
-            masked=masked,
         )
         self.codebook_ = W
         self.n_iter_ += 1
         self._sigma_last = float(np.ravel(sigma)[-1])
         if self.verbose > 0:
             self._print_epoch(
-                self.n_iter_,
-                None,
-                sigma,
-                eta,
-                error_sum,
-                sample_weight,
-                n_samples,
+                self.n_iter_, None, sigma, eta, error_sum, data,
                 time.perf_counter() - tic,
             )
-        self._finalize(X, sample_weight, masked)
+        self._finalize(data)
         task.end_iteration(iteration, {})
         task.end()
         return self
 
-    def _epoch(
-        self, X, sample_weight, W, grid_dist, sigma, eta, rng, previous_mass=None,
-        masked=False,
-    ):
+    def _epoch(self, data, W, grid_dist, sigma, eta, rng, previous_mass=None):
         """One epoch of the chosen rule; returns ``(W, mass, error_sum)``.
 
         Batch: ``sigma`` is a number, ``mass`` the denominators Σ_j h(j,k) n_j
-        (per feature when ``X`` holds NaN, ``masked``).
+        (per feature when the data hold NaN).
         Online: ``sigma`` and ``eta`` hold one value per step, ``mass`` is None.
         """
         kernel = NEIGHBORHOODS[self.neighborhood]
         with_error = self.verbose > 0
         if self.algorithm == "batch":
             H = kernel(grid_dist, float(sigma))
-            W, mass, error_sum = batch_epoch(
-                X, sample_weight, W, H, previous_mass=previous_mass,
-                with_error=with_error, masked=masked,
+            W, mass, error_sum = data.batch_epoch(
+                W, H, previous_mass=previous_mass, with_error=with_error
             )
         else:
-            n_samples = X.shape[0]
+            n_samples = data.n_samples
             W, mass = W.copy(), None
             order = rng.permutation(n_samples) if self.shuffle else range(n_samples)
             error_sum = online_epoch(
-                X,
-                sample_weight,
+                data.X,
+                data.sample_weight,
                 W,
                 grid_dist,
                 order,
@@ -619,7 +660,7 @@ class SelfOrganizingMap(
                 eta,
                 kernel,
                 with_error=with_error,
-                masked=masked,
+                masked=data.masked,
             )
         check_finite_result(
             W, "The codebook", "Scale the data (e.g. StandardScaler) and refit."
@@ -647,8 +688,11 @@ class SelfOrganizingMap(
 
     def _initialize(self, X, sample_weight, rng, masked=False):
         """Resolve the map shape and radius, and set the initial codebook."""
-        state = self._initial_state(InMemoryData(X, sample_weight, masked), rng)
-        for name, value in state.items():
+        self._initialize_from(InMemoryData(X, sample_weight, masked), rng)
+
+    def _initialize_from(self, data, rng):
+        """:meth:`_initialize` from the data's facade (:mod:`._som_data`)."""
+        for name, value in self._initial_state(data, rng).items():
             setattr(self, name, value)
 
     def _initial_state(self, data, rng):
@@ -729,13 +773,11 @@ class SelfOrganizingMap(
     def _grid_distances(self):
         return unit_grid_distances(self.unit_coordinates_, self._periods())
 
-    def _print_epoch(
-        self, epoch, n_epochs, sigma, eta, error_sum, sample_weight, n_samples, elapsed
-    ):
+    def _print_epoch(self, epoch, n_epochs, sigma, eta, error_sum, data, elapsed):
         # Online schedules hold one value per step: report the epoch's first.
         sigma = float(np.ravel(sigma)[0])
         eta = None if eta is None else float(np.ravel(eta)[0])
-        total = _total_weight(n_samples, sample_weight)
+        total = data.total_weight()
         rate = "" if eta is None else f", learning rate = {eta:.4g}"
         of = "" if n_epochs is None else f"/{n_epochs}"  # partial_fit has no end
         print(
@@ -743,17 +785,18 @@ class SelfOrganizingMap(
             f"error = {error_sum / total:.6g}, time = {elapsed:.3f} s"
         )
 
-    def _finalize(self, X, sample_weight, masked=None):
-        """Labels, errors, hits and unit groups of the trained codebook on ``X``."""
-        bmu, error_sum, wrong_sum = self._bmu_and_errors(X, sample_weight, masked)
-        total = _total_weight(X.shape[0], sample_weight)
+    def _finalize(self, data):
+        """Labels, errors, hits and unit groups of the trained codebook on the
+        training data (:mod:`._som_data`)."""
+        bmu, error_sum, wrong_sum, hits = data.results(
+            self.codebook_, self.unit_coordinates_, self._periods()
+        )
+        total = data.total_weight()
         self.quantization_error_ = error_sum / total
         self.topographic_error_ = (
             float("nan") if self.codebook_.shape[0] == 1 else wrong_sum / total
         )
-        self.hits_ = self.hits_ + np.bincount(
-            bmu, weights=sample_weight, minlength=self.codebook_.shape[0]
-        )
+        self.hits_ = self.hits_ + hits
         if self.n_clusters is None:
             self.unit_labels_ = np.arange(self.codebook_.shape[0])
             self.cluster_centers_ = self.codebook_
@@ -792,6 +835,11 @@ class SelfOrganizingMap(
         )
         return X, check_missing(X)
 
+    def _validate_dask(self, X):
+        """A dask ``X`` checked against the fit (:mod:`._som_dask`)."""
+        check_is_fitted(self)
+        return check_inference_data(X, self.n_features_in_)
+
     def best_matching_unit(self, X):
         """Index of the best-matching unit of every sample.
 
@@ -806,6 +854,11 @@ class SelfOrganizingMap(
             Unit index, row-major over the grid (row ``bmu // n_cols_``, column
             ``bmu % n_cols_``).
         """
+        if is_dask_array(X):
+            return dask_unit_values(
+                self._validate_dask(X), self.codebook_,
+                np.arange(self.codebook_.shape[0]),
+            )
         X, masked = self._validate_for_inference(X)
         return best_matching_units(
             X, self.codebook_.astype(X.dtype, copy=False), masked=masked
@@ -825,6 +878,10 @@ class SelfOrganizingMap(
             Unit index when ``n_clusters`` is None, otherwise group 0 … k−1.
         """
         check_is_fitted(self)
+        if is_dask_array(X):
+            return dask_unit_values(
+                self._validate_dask(X), self.codebook_, self.unit_labels_
+            )
         return self.unit_labels_[self.best_matching_unit(X)]
 
     def transform(self, X):
@@ -842,6 +899,8 @@ class SelfOrganizingMap(
             sample's observed features when ``X`` holds NaN. Column ``k`` is
             named ``selforganizingmap{k}`` by ``get_feature_names_out``.
         """
+        if is_dask_array(X):
+            return dask_distances(self._validate_dask(X), self.codebook_)
         X, masked = self._validate_for_inference(X)
         W = self.codebook_.astype(X.dtype, copy=False)
         if masked:
@@ -864,6 +923,10 @@ class SelfOrganizingMap(
             Position (x, y) in the plane, as in ``unit_coordinates_``.
         """
         check_is_fitted(self)
+        if is_dask_array(X):
+            return dask_unit_values(
+                self._validate_dask(X), self.codebook_, self.unit_coordinates_
+            )
         return self.unit_coordinates_[self.best_matching_unit(X)]
 
     def hit_map(self, X=None, sample_weight=None):
@@ -885,6 +948,9 @@ class SelfOrganizingMap(
         check_is_fitted(self)
         if X is None:
             return self.hits_.reshape(self.n_rows_, self.n_cols_)
+        if is_dask_array(X):
+            hits = dask_hits(self._validate_dask(X), sample_weight, self.codebook_)
+            return hits.reshape(self.n_rows_, self.n_cols_)
         X, masked = self._validate_for_inference(X)
         sample_weight = check_sample_weight(sample_weight, X, np.float64)
         bmu = best_matching_units(
@@ -911,6 +977,8 @@ class SelfOrganizingMap(
         error : float
             Mean of ``‖x − w_c(x)‖``, over each sample's observed features.
         """
+        if is_dask_array(X):
+            return self._dask_errors(X, sample_weight)[0]
         X, masked = self._validate_for_inference(X)
         sample_weight = check_sample_weight(sample_weight, X, np.float64)
         error_sum, _ = self._errors(X, sample_weight, masked)
@@ -935,10 +1003,19 @@ class SelfOrganizingMap(
         error : float
             In [0, 1]; NaN for a map with a single unit.
         """
+        if is_dask_array(X):
+            wrong = self._dask_errors(X, sample_weight)[1]
+            return float("nan") if self.codebook_.shape[0] == 1 else wrong
         X, masked = self._validate_for_inference(X)
         sample_weight = check_sample_weight(sample_weight, X, np.float64)
         _, wrong = self._errors(X, sample_weight, masked)
         return float("nan") if self.codebook_.shape[0] == 1 else wrong
+
+    def _dask_errors(self, X, sample_weight):
+        return dask_errors(
+            self._validate_dask(X), sample_weight, self.codebook_,
+            self.unit_coordinates_, self._periods(),
+        )
 
     def _errors(self, X, sample_weight, masked=None):
         _, error_sum, wrong_sum = self._bmu_and_errors(X, sample_weight, masked)

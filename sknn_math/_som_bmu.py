@@ -56,15 +56,16 @@ def has_missing(X):
     return bool(np.isnan(X).any())
 
 
-def check_missing(X):
+def check_missing(X, *, row_offset=0):
     """Whether ``X`` holds NaN; a ``ValueError`` if a row holds nothing else.
 
     A sample with no observed feature has no distance to any unit: it cannot
-    have a best-matching unit.
+    have a best-matching unit. ``row_offset`` numbers the rows in the message
+    (the first row of a Dask block in its array).
     """
     if not has_missing(X):
         return False
-    empty = np.flatnonzero(np.isnan(X).all(axis=1))
+    empty = row_offset + np.flatnonzero(np.isnan(X).all(axis=1))
     if empty.size:
         shown = ", ".join(map(str, empty[:5].tolist()))
         more = ", …" if empty.size > 5 else ""
