@@ -31,6 +31,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._activations import ACTIVATIONS, DERIVATIVES, column_sums
+from ._dask import is_dask_array
 from ._tasks import ClassifierTask, RegressorTask
 from ._training import BaseNetwork
 from ._validation import Interval, StrOptions, reject_non_numeric
@@ -519,8 +520,12 @@ class _BaseElman(BaseNetwork):
         -------
         states : ndarray of shape (n_sequences, n_timesteps, hidden_size)
             ``states[i, t]`` is h_{t+1} of sequence i; the steps that pad a shorter
-            sequence hold h_0 = 0.
+            sequence hold h_0 = 0. A lazy dask array for a dask array ``X``.
         """
+        if is_dask_array(X):
+            from ._dask_networks import predict_blocks
+
+            return predict_blocks(self, X, "hidden_states")
         check_is_fitted(self)
         X = self._validate_X(X)
         H = self.coefs_[1].shape[0]

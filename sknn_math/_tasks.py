@@ -18,7 +18,42 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
+from ._dask import is_dask_array
 from ._validation import fit_context
+
+
+def _on_blocks(estimator, X, method):
+    """``estimator.<method>(X)`` for a dask array ``X``: lazy, block by block."""
+    from ._dask_networks import predict_blocks
+
+    return predict_blocks(estimator, X, method)
+
+
+def _score_blocks(estimator, X, y, sample_weight):
+    from ._dask_networks import score_blocks
+
+    return score_blocks(estimator, X, y, sample_weight)
+
+
+_SCORE_DOC = """{summary}
+
+        Parameters
+        ----------
+        X : {{array-like, sparse matrix, dask array}} of shape (n_samples, n_features)
+            Test samples (for the Elman networks, sequences in the layout of
+            ``fit``).
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            {y}
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            {returns} For a dask array ``X`` (``y`` and ``sample_weight``
+            dask arrays with its row blocks, or in memory) it is computed block
+            by block on the workers.
+        """
 
 
 def is_stochastic(estimator):
@@ -176,8 +211,11 @@ class ClassifierTask(ClassifierMixin):
         Returns
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            The predicted classes (an indicator matrix for multilabel targets).
+            The predicted classes (an indicator matrix for multilabel targets);
+            a lazy dask array, computed block by block, for a dask array ``X``.
         """
+        if is_dask_array(X):
+            return _on_blocks(self, X, "predict")
         check_is_fitted(self)
         P = self._predict_output(self._validate_X(X))
         if self.n_outputs_ == 1:
@@ -196,8 +234,11 @@ class ClassifierTask(ClassifierMixin):
         -------
         proba : ndarray of shape (n_samples, n_classes)
             Probability of each class, in the order of ``classes_``. For multilabel
-            targets, the independent probability of each label.
+            targets, the independent probability of each label. A lazy dask array
+            for a dask array ``X``.
         """
+        if is_dask_array(X):
+            return _on_blocks(self, X, "predict_proba")
         check_is_fitted(self)
         P = self._predict_output(self._validate_X(X))
         if self.n_outputs_ == 1 and self._label_binarizer.y_type_ == "binary":
@@ -215,11 +256,25 @@ class ClassifierTask(ClassifierMixin):
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
-            ``log(predict_proba(X))``.
+            ``log(predict_proba(X))``; a lazy dask array for a dask array ``X``.
         """
+        if is_dask_array(X):
+            return _on_blocks(self, X, "predict_log_proba")
         proba = self.predict_proba(X)
         with np.errstate(divide="ignore"):
             return np.log(proba)
+
+    def score(self, X, y, sample_weight=None):
+        if is_dask_array(X):
+            return _score_blocks(self, X, y, sample_weight)
+        return super().score(X, y, sample_weight=sample_weight)
+
+    score.__doc__ = _SCORE_DOC.format(
+        summary="Mean accuracy on the given test data and labels.",
+        y="True labels for ``X``.",
+        returns="Mean accuracy of ``self.predict(X)`` w.r.t. ``y`` (subset "
+                "accuracy for multilabel targets).",
+    )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -304,13 +359,28 @@ class RegressorTask(RegressorMixin):
         Returns
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            The predicted values.
+            The predicted values; a lazy dask array, computed block by block, for
+            a dask array ``X``.
         """
+        if is_dask_array(X):
+            return _on_blocks(self, X, "predict")
         check_is_fitted(self)
         Y_pred = self._predict_output(self._validate_X(X))
         if self.n_outputs_ == 1:
             return Y_pred.ravel()
         return Y_pred
+
+    def score(self, X, y, sample_weight=None):
+        if is_dask_array(X):
+            return _score_blocks(self, X, y, sample_weight)
+        return super().score(X, y, sample_weight=sample_weight)
+
+    score.__doc__ = _SCORE_DOC.format(
+        summary="Coefficient of determination R² of the prediction.",
+        y="True values for ``X``.",
+        returns="R² of ``self.predict(X)`` w.r.t. ``y`` (averaged uniformly over "
+                "the outputs), as :func:`sklearn.metrics.r2_score`.",
+    )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -35,6 +35,7 @@ from sklearn.utils.validation import check_random_state, validate_data
 
 from ._activations import ACTIVATIONS
 from ._callbacks import CallbackSupportMixin, FitTask
+from ._dask import is_dask_array
 from ._losses import LOSSES, output_and_loss, output_delta
 from ._optimizers import SGD, Adam, clip_grad_norm
 from ._parallel import blas_threads_for, chunk_n_rows
@@ -276,6 +277,11 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         )
         return X, y
 
+    def _check_steps(self, X, d, reset):
+        """Record (at fit) or check how the columns of 2-D ``X`` split into time
+        steps of ``d`` features (None: the network's own setting). A feed-forward
+        network has no steps; the Elman networks override it."""
+
     def _validate_X(self, X):
         reject_non_numeric(X)
         return validate_data(
@@ -350,9 +356,12 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
 
     def _fit(self, X, y, sample_weight=None, *, incremental=False, classes=None,
              validation_data=None):
-        first_call = not (
-            (incremental or self.warm_start) and hasattr(self, "coefs_")
-        )
+        if is_dask_array(X):  # block-wise on the cluster: ._dask_networks
+            from ._dask_networks import fit_blocks
+
+            return fit_blocks(self, X, y, sample_weight, incremental=incremental,
+                              classes=classes, validation_data=validation_data)
+        first_call = self._is_first_call(incremental)
         X, y = self._validate_X_y(X, y, reset=first_call)
         Y = self._encode_targets(y, reset=first_call, classes=classes,
                                  incremental=incremental)
@@ -365,36 +374,55 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             validation_data = self._validate_validation_data(
                 *validation_data, Y.shape[1], dtype)
 
-        if first_call:
-            self._initialize(X.shape[1], Y.shape[1], dtype, incremental)
-        else:
-            self._check_architecture_unchanged(X.shape[1])
-            if not hasattr(self, "_random_state"):
-                self._random_state = check_random_state(self.random_state)
-
-        # n_iter_ counts this call's iterations, as scikit-learn's MLP does; t_
-        # and loss_curve_ go on across calls.
-        self.n_iter_ = 0
-        params = pack_parameters(self.coefs_, self.intercepts_, dtype)
-        self.coefs_, self.intercepts_ = params.coefs, params.intercepts
+        params = self._start_training(first_call, X.shape[1], Y.shape[1], dtype,
+                                      incremental)
         multiply_adds = self._product_multiply_adds(self._batch_rows(X.shape[0]),
                                                     X.shape[1])
-        lbfgs = self.solver == "lbfgs"
-        # one subtask per epoch; L-BFGS's last one never runs (see _fit_lbfgs)
-        task = FitTask(self, self.max_iter + 1 if lbfgs else
-                       1 if incremental else self.max_iter, X, y, sample_weight)
+        task = FitTask(self, self._n_subtasks(incremental), X, y, sample_weight)
         # Overflow on the way to divergence is expected: the loss is checked for
         # finiteness after every batch and training stops with a clear message.
         with (np.errstate(over="ignore", invalid="ignore", divide="ignore"),
               blas_threads_for(multiply_adds,
                                sequential=self._sequential_products)):
-            if lbfgs:
-                self._fit_lbfgs(params, X, Y, sample_weight, task)
+            if self.solver == "lbfgs":
+                workspace = self._make_workspace(X.shape[0], X.shape[1], dtype)
+                self._fit_lbfgs(
+                    params,
+                    lambda: self._loss_grad(params, X, Y, sample_weight, workspace),
+                    X.shape[0], task,
+                )
             else:
                 self._fit_stochastic(params, X, Y, sample_weight, incremental,
                                      validation_data, task)
         task.end()
         return self
+
+    def _is_first_call(self, incremental):
+        """Whether this call starts afresh (else it continues the fitted
+        network: ``partial_fit``, ``warm_start``)."""
+        return not ((incremental or self.warm_start) and hasattr(self, "coefs_"))
+
+    def _start_training(self, first_call, n_features, n_outputs, dtype, incremental):
+        """Initialise (or check) the parameters; return them packed into one θ."""
+        if first_call:
+            self._initialize(n_features, n_outputs, dtype, incremental)
+        else:
+            self._check_architecture_unchanged(n_features)
+            if not hasattr(self, "_random_state"):
+                self._random_state = check_random_state(self.random_state)
+        # n_iter_ counts this call's iterations, as scikit-learn's MLP does; t_
+        # and loss_curve_ go on across calls.
+        self.n_iter_ = 0
+        params = pack_parameters(self.coefs_, self.intercepts_, dtype)
+        self.coefs_, self.intercepts_ = params.coefs, params.intercepts
+        return params
+
+    def _n_subtasks(self, incremental):
+        """The callbacks' subtasks of one call: one per epoch; L-BFGS's last one
+        never runs (see _fit_lbfgs)."""
+        if self.solver == "lbfgs":
+            return self.max_iter + 1
+        return 1 if incremental else self.max_iter
 
     def _fitted_weights(self, theta=None):
         """Copies of the weights as they stand (or as in the flat ``theta``), for a
@@ -489,6 +517,17 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     # Loss and gradient
     def _loss_grad(self, params, X, Y, sample_weight, workspace):
         """Penalised loss J(θ) on one batch; writes ∂J/∂θ into ``params.grad``."""
+        weight_sum = X.shape[0] if sample_weight is None else sample_weight.sum()
+        loss = self._data_loss_grad(params, X, Y, sample_weight, workspace,
+                                    weight_sum)
+        loss += self._penalty(params.weights, params.weight_grads, weight_sum)
+        return loss
+
+    def _data_loss_grad(self, params, X, Y, sample_weight, workspace, weight_sum):
+        """The data term alone: returns the batch's weighted mean loss
+        Σ_i w_i ℓ_i / Σ_i w_i and writes the gradient of Σ_i w_i ℓ_i / ``weight_sum``
+        into ``params.grad`` (``weight_sum`` 1: the plain sum, for a block of a
+        larger objective; ``_loss_grad`` passes the batch's Σw)."""
         Z = self._forward_pass(X, params.coefs, params.intercepts, workspace)
         Y_pred, loss = output_and_loss(self.loss, self.out_activation_, Y, Z,
                                        sample_weight)
@@ -497,15 +536,12 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         # w_i / Σw is cheaper than scaling every gradient afterwards.
         delta = output_delta(self.loss, self.out_activation_, Y, Y_pred)
         if sample_weight is None:
-            weight_sum = X.shape[0]
             delta *= 1.0 / weight_sum
         else:
-            weight_sum = sample_weight.sum()
             delta *= (sample_weight / weight_sum)[:, np.newaxis]
 
         self._backward_pass(params.coefs, workspace, delta, params.coef_grads,
                             params.intercept_grads)
-        loss += self._penalty(params.weights, params.weight_grads, weight_sum)
         return loss
 
     def _penalty(self, W, grad_W, weight_sum):
@@ -536,9 +572,11 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
 
     # ------------------------------------------------------------------
     # L-BFGS
-    def _fit_lbfgs(self, params, X, Y, sample_weight, task):
+    def _fit_lbfgs(self, params, loss_grad, n_samples, task):
+        """L-BFGS-B on the full batch. ``loss_grad()`` returns J at
+        ``params.theta`` and writes ∂J/∂θ into ``params.grad`` (in memory
+        ``_loss_grad`` on all of X; on dask a sum over the blocks)."""
         theta = params.theta
-        workspace = self._make_workspace(X.shape[0], X.shape[1], theta.dtype)
         start = time.perf_counter()
         losses = []
         # scipy reports the end of each iteration: that ends one callback subtask
@@ -548,7 +586,7 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
 
         def objective(x):
             theta[...] = x
-            loss = self._loss_grad(params, X, Y, sample_weight, workspace)
+            loss = loss_grad()
             return float(loss), params.grad.astype(np.float64)
 
         def record(intermediate_result):
@@ -582,7 +620,7 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         self.best_loss_ = min(
             np.inf if self.best_loss_ is None else self.best_loss_, self.loss_
         )
-        self.t_ += X.shape[0]
+        self.t_ += n_samples
         if result.status != 0 and not stopped_by_callback:
             warnings.warn(
                 f"L-BFGS stopped after {result.nit} iterations / {result.nfev} "
@@ -613,31 +651,48 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     def _fit_stochastic(self, params, X, Y, sample_weight, incremental,
                         validation_data, task):
         theta = params.theta
-        optimizer = self._stochastic_optimizer(theta, incremental)
-        validation = None
-        if self.early_stopping and not incremental:
-            if self.validation_scores_ is None:  # warm start from a fit without it
-                self._reset_validation_history(early_stopping=True)
-            if validation_data is None:
-                X, Y, sample_weight, validation = self._hold_out(
-                    X, Y, sample_weight, theta)
-            else:
-                validation = _ValidationSet(*validation_data, theta)
+        X, Y, sample_weight, validation = self._validation_split(
+            X, Y, sample_weight, theta, incremental, validation_data)
         batches = _MiniBatches(X, Y, sample_weight, self._batch_rows(X.shape[0]),
                                self.shuffle, self._random_state)
         full_batch = self._make_workspace(batches.rows, X.shape[1], theta.dtype)
         last_rows = batches.n_samples % batches.rows
         last_batch = (self._make_workspace(last_rows, X.shape[1], theta.dtype)
                       if last_rows else None)
+
+        def run_epoch(optimizer):
+            return self._run_epoch(params, batches, full_batch, last_batch, optimizer)
+
+        self._run_epochs(params, run_epoch, batches.n_samples, validation,
+                         incremental, task)
+
+    def _validation_split(self, X, Y, sample_weight, theta, incremental,
+                          validation_data):
+        """Early stopping's validation set (None without it) and the training
+        rest: ``validation_data`` if given, else a ``validation_fraction`` split."""
+        if not self.early_stopping or incremental:
+            return X, Y, sample_weight, None
+        if self.validation_scores_ is None:  # warm start from a fit without it
+            self._reset_validation_history(early_stopping=True)
+        if validation_data is None:
+            return self._hold_out(X, Y, sample_weight, theta)
+        return X, Y, sample_weight, _ValidationSet(*validation_data, theta)
+
+    def _run_epochs(self, params, run_epoch, n_samples, validation, incremental,
+                    task):
+        """Epochs of a stochastic solver until convergence, a plateau or
+        ``max_iter`` (one for ``partial_fit``). ``run_epoch(optimizer)`` makes one
+        pass over the ``n_samples`` training samples and returns its loss."""
+        theta = params.theta
+        optimizer = self._stochastic_optimizer(theta, incremental)
         start = time.perf_counter()
         for _ in range(self.max_iter):
             epoch_start = theta.copy()
             epoch = task.begin_iteration("epoch")
             try:
-                self.loss_ = self._run_epoch(params, batches, full_batch, last_batch,
-                                             optimizer)
+                self.loss_ = run_epoch(optimizer)
                 self.n_iter_ += 1
-                self.t_ += batches.n_samples
+                self.t_ += n_samples
                 self.loss_curve_.append(self.loss_)
                 message = f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}"
                 if validation is None:
