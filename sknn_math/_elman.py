@@ -583,8 +583,12 @@ class ElmanRegressor(RegressorTask, _BaseElman):
         - 'sgd': stochastic gradient descent with (Nesterov) momentum.
         - 'lbfgs': full-batch L-BFGS-B from :func:`scipy.optimize.minimize`;
           often the most accurate on a few hundred sequences.
-    alpha : float, default=1e-4
-        Strength of the penalty on the weights (never the biases).
+    alpha : float, default=3.0
+        Strength of the penalty on the weights (never the biases), divided by the
+        weight sum as in scikit-learn's MLP, so it fades as the data grow. The
+        default, far above the MLP's, came out of a sweep over memory, counting,
+        comparison and forecasting tasks (``benchmarks/tune_defaults.md``): small
+        recurrent nets over-fit short series without it.
     l1_ratio : float, default=0.0
         Mix of the penalty: 0 is L2 (ridge, as scikit-learn's MLP), 1 is L1.
     loss : {'squared_error'}, default='squared_error'
@@ -597,9 +601,9 @@ class ElmanRegressor(RegressorTask, _BaseElman):
         - 'constant': ``learning_rate_init`` throughout.
         - 'invscaling': η_t = learning_rate_init / (t + 1)^power_t, t sequences seen.
         - 'adaptive': divide η by 5 each time training stops improving.
-    learning_rate_init : float, default=0.01
-        The initial step size; ten times the MLP's, which small recurrent nets
-        train well with under gradient clipping.
+    learning_rate_init : float, default=0.003
+        The initial step size; three times the MLP's, which small recurrent nets
+        train well with under gradient clipping (``benchmarks/tune_defaults.md``).
     power_t : float, default=0.5
         Exponent of the 'invscaling' schedule.
     max_iter : int, default=200
@@ -770,12 +774,12 @@ class ElmanRegressor(RegressorTask, _BaseElman):
         n_features_per_step=1,
         bptt_truncate=None,
         solver="adam",
-        alpha=1e-4,
+        alpha=3.0,
         l1_ratio=0.0,
         loss="squared_error",
         batch_size="auto",
         learning_rate="constant",
-        learning_rate_init=0.01,
+        learning_rate_init=0.003,
         power_t=0.5,
         max_iter=200,
         max_grad_norm=1.0,
@@ -906,8 +910,12 @@ class ElmanClassifier(ClassifierTask, _BaseElman):
         - 'sgd': stochastic gradient descent with (Nesterov) momentum.
         - 'lbfgs': full-batch L-BFGS-B from :func:`scipy.optimize.minimize`;
           often the most accurate on a few hundred sequences.
-    alpha : float, default=1e-4
-        Strength of the penalty on the weights (never the biases).
+    alpha : float, default=3.0
+        Strength of the penalty on the weights (never the biases), divided by the
+        weight sum as in scikit-learn's MLP, so it fades as the data grow. The
+        default, far above the MLP's, came out of a sweep over memory, counting,
+        comparison and forecasting tasks (``benchmarks/tune_defaults.md``): small
+        recurrent nets over-fit short series without it.
     l1_ratio : float, default=0.0
         Mix of the penalty: 0 is L2 (ridge, as scikit-learn's MLP), 1 is L1.
     loss : {'log_loss', 'squared_error'}, default='log_loss'
@@ -924,9 +932,9 @@ class ElmanClassifier(ClassifierTask, _BaseElman):
         - 'constant': ``learning_rate_init`` throughout.
         - 'invscaling': η_t = learning_rate_init / (t + 1)^power_t, t sequences seen.
         - 'adaptive': divide η by 5 each time training stops improving.
-    learning_rate_init : float, default=0.01
-        The initial step size; ten times the MLP's, which small recurrent nets
-        train well with under gradient clipping.
+    learning_rate_init : float, default=0.003
+        The initial step size; three times the MLP's, which small recurrent nets
+        train well with under gradient clipping (``benchmarks/tune_defaults.md``).
     power_t : float, default=0.5
         Exponent of the 'invscaling' schedule.
     max_iter : int, default=200
@@ -1102,12 +1110,12 @@ class ElmanClassifier(ClassifierTask, _BaseElman):
         n_features_per_step=1,
         bptt_truncate=None,
         solver="adam",
-        alpha=1e-4,
+        alpha=3.0,
         l1_ratio=0.0,
         loss="log_loss",
         batch_size="auto",
         learning_rate="constant",
-        learning_rate_init=0.01,
+        learning_rate_init=0.003,
         power_t=0.5,
         max_iter=200,
         max_grad_norm=1.0,

@@ -4,6 +4,7 @@ import pytest
 from sklearn.base import BaseEstimator
 from sklearn.utils.estimator_checks import (
     check_param_validation,
+    check_sample_weight_equivalence_on_dense_data,
     parametrize_with_checks,
 )
 
@@ -32,22 +33,37 @@ ESTIMATORS = _public_estimators()
 
 
 def _expected_failed_checks(estimator):
-    """The one check at odds with a rule of this library, with the reason."""
+    """Checks at odds with a rule of this library, each with the reason."""
+    expected = {}
     if isinstance(estimator, (sknn_math.ElmanClassifier, sknn_math.ElmanRegressor)):
-        return {
-            "check_estimators_pickle": (
-                "with allow_nan it puts NaN at random places; an Elman net takes NaN "
-                "only as whole leading steps (the padding of shorter sequences) and "
-                "refuses any other NaN with a clear error, as its design asks. "
-                "test_elman.py pickles a model fitted on padded sequences instead."
-            ),
-        }
-    return {}
+        expected["check_estimators_pickle"] = (
+            "with allow_nan it puts NaN at random places; an Elman net takes NaN "
+            "only as whole leading steps (the padding of shorter sequences) and "
+            "refuses any other NaN with a clear error, as its design asks. "
+            "test_elman.py pickles a model fitted on padded sequences instead."
+        )
+    if isinstance(estimator, sknn_math.ElmanClassifier):
+        expected["check_sample_weight_equivalence_on_dense_data"] = (
+            "200 full-batch Adam epochs amplify the rounding difference between "
+            "weighting and repeating samples beyond the check's tolerance; "
+            "test_sample_weights_equal_repetition runs the check with the "
+            "parameters scikit-learn uses for its own MLPRegressor"
+        )
+    return expected
 
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed_checks)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("Estimator", [sknn_math.ElmanClassifier,
+                                       sknn_math.ElmanRegressor])
+def test_sample_weights_equal_repetition(Estimator):
+    # As scikit-learn checks its MLPRegressor: a looser tol stops training before
+    # the trajectories of weighted and repeated data part by rounding alone.
+    check_sample_weight_equivalence_on_dense_data(
+        Estimator.__name__, Estimator(solver="sgd", tol=1e-2, random_state=0))
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: type(e).__name__)

@@ -34,6 +34,8 @@ MAY_DIFFER_BY = {
     "activation": ("network", "the MLP's units default to logistic and include "
                               "identity; the Elman net's default to tanh"),
     "learning_rate_init": ("network", "the Elman net starts from a larger step"),
+    "alpha": ("network", "the Elman net's default penalty is far stronger (a sweep "
+                         "over recurrent tasks chose it)"),
     "max_grad_norm": ("network", "the Elman net clips by default, against BPTT's "
                                  "exploding gradients; the MLP does not"),
     "loss": ("estimator", "classifiers offer log_loss, the MLP regressor poisson "
