@@ -255,7 +255,9 @@ def make_windows(series, window, horizon=1, *, n_steps_out=1, target=None):
     windows = sliding_window_view(series, window, axis=0)[:n_windows]
     if series.ndim == 2:
         windows = windows.transpose(0, 2, 1)
-    X = windows.reshape(n_windows, -1)  # copies: views cannot be reshaped so
+    # a copy, never a view of the series: a reshape keeps the read-only view
+    # whenever the windows already have the 2-D shape (a 1-D series)
+    X = np.array(windows.reshape(n_windows, -1))
     values = series if columns is None else series[:, columns]
     first = window + horizon - 1
     if n_steps_out == 1:
@@ -264,7 +266,8 @@ def make_windows(series, window, horizon=1, *, n_steps_out=1, target=None):
         future = sliding_window_view(values[first:], n_steps_out, axis=0)[:n_windows]
         if values.ndim == 2:
             future = future.transpose(0, 2, 1)
-        y = future.reshape(n_windows, -1)
+        # a copy: for one column the reshape would return the read-only view
+        y = np.array(future.reshape(n_windows, -1))
     return X, y
 
 
@@ -280,6 +283,8 @@ def _target_columns(target, series):
         )
     picked = [target] if isinstance(target, Integral) else list(target)
     n_features = series.shape[1]
+    if len(set(picked)) < len(picked):
+        raise ValueError(f"target={target!r} names a column twice.")
     if not picked or not all(isinstance(c, Integral) and not isinstance(c, bool)
                              and -n_features <= c < n_features for c in picked):
         raise ValueError(

@@ -303,11 +303,6 @@ class RegressorTask(RegressorMixin):
                 f"but its smallest value is {Y.min()}. Use loss='squared_error' "
                 "for targets that can be negative."
             )
-        if not reset and hasattr(self, "n_outputs_") and Y.shape[1] != self.n_outputs_:
-            raise ValueError(
-                f"y has {Y.shape[1]} output(s), but the model was fitted with "
-                f"{self.n_outputs_}. Refit from scratch to change the outputs."
-            )
         return Y
 
     def _apply_class_weight(self, y, sample_weight, dtype, incremental):

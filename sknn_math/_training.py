@@ -407,6 +407,12 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         if first_call:
             self._initialize(n_features, n_outputs, dtype, incremental)
         else:
+            self._complete_hand_set_state()
+            if n_outputs != self.n_outputs_:
+                raise ValueError(
+                    f"y has {n_outputs} output(s), but the model was fitted with "
+                    f"{self.n_outputs_}. Refit from scratch to change the outputs."
+                )
             self._check_architecture_unchanged(n_features)
             if not hasattr(self, "_random_state"):
                 self._random_state = check_random_state(self.random_state)
@@ -497,6 +503,23 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         if self.batch_size == "auto":
             return min(200, n_samples)
         return min(self.batch_size, n_samples)
+
+    def _complete_hand_set_state(self):
+        """Weights set by hand (``coefs_``, ``intercepts_``) and continued with
+        ``partial_fit`` or ``warm_start``: the rest of the state starts afresh."""
+        fresh = {
+            "n_outputs_": lambda: self.intercepts_[-1].shape[0],
+            "n_layers_": self._n_layers,
+            "out_activation_": self._output_activation,
+            "t_": lambda: 0,
+            "loss_curve_": list,
+            "_no_improvement_count": lambda: 0,
+        }
+        for name, make in fresh.items():
+            if not hasattr(self, name):
+                setattr(self, name, make())
+        if not hasattr(self, "best_loss_"):
+            self._reset_validation_history(early_stopping=False)
 
     def _check_architecture_unchanged(self, n_features):
         """Continuing training (warm_start, partial_fit) keeps the fitted shapes."""

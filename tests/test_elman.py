@@ -583,6 +583,17 @@ def test_make_windows_multi_step_and_exogenous_layout(n_steps, n_features, windo
     assert (y.ndim == 1) == (n_steps_out == 1 and isinstance(target, int))
 
 
+@pytest.mark.parametrize("series", [np.arange(20.0), np.arange(40.0).reshape(20, 2)])
+@pytest.mark.parametrize("params", [{}, {"n_steps_out": 3}, {"n_steps_out": 3,
+                                                              "target": 0}])
+def test_make_windows_returns_writable_copies(series, params):
+    if series.ndim == 1:
+        params = {k: v for k, v in params.items() if k != "target"}
+    X, y = make_windows(series, 4, **params)
+    for out in (X, y):
+        assert out.flags.writeable and not np.shares_memory(out, series)
+
+
 def test_make_windows_bad_targets_and_horizons_are_clear_errors():
     series = np.arange(20.0).reshape(10, 2)
     original = series.copy()
@@ -594,6 +605,8 @@ def test_make_windows_bad_targets_and_horizons_are_clear_errors():
         make_windows(series, window=2, target=5)
     with pytest.raises(ValueError, match="must name columns"):
         make_windows(series, window=2, target=[])
+    with pytest.raises(ValueError, match="names a column twice"):
+        make_windows(series, window=2, target=[1, 1])
     with pytest.raises(ValueError, match="1-D series has one"):
         make_windows(np.arange(10.0), window=2, target=0)
     assert_array_equal(series, original)

@@ -130,3 +130,40 @@ def test_divergence_names_the_large_inputs():
     with pytest.raises(ValueError, match="non-finite parameter weights. The input "
                                          "data may contain large values"):
         SigmoidMLPRegressor((), random_state=0).fit(1e160 * X, y)
+
+
+def test_refit_with_a_validation_set_may_change_the_outputs():
+    # a refit starts afresh: the old fit's output count does not bind y_val
+    X, y = _data(SigmoidMLPRegressor)
+    X_val, y_val = _data(SigmoidMLPRegressor, n=20, seed=1)
+    est = _small(SigmoidMLPRegressor, early_stopping=True).fit(X, y)
+    est.fit(X, np.c_[y, -y], X_val=X_val, y_val=np.c_[y_val, -y_val])
+    assert est.n_outputs_ == 2
+    with pytest.raises(ValueError, match="y_val has 1 output"):
+        est.fit(X, np.c_[y, -y], X_val=X_val, y_val=y_val)
+
+
+@pytest.mark.parametrize("Estimator", [SigmoidMLPClassifier, SigmoidMLPRegressor])
+def test_partial_fit_continues_weights_set_by_hand(Estimator):
+    X, y = _data(Estimator)
+    fitted = _small(Estimator).fit(X, y)
+    by_hand = _small(Estimator)
+    by_hand.coefs_ = [c.copy() for c in fitted.coefs_]
+    by_hand.intercepts_ = [b.copy() for b in fitted.intercepts_]
+    kwargs = {"classes": [0, 1]} if Estimator is SigmoidMLPClassifier else {}
+    by_hand.partial_fit(X, y, **kwargs)
+    assert by_hand.n_outputs_ == fitted.n_outputs_
+    assert by_hand.out_activation_ == fitted.out_activation_
+    assert by_hand.t_ == X.shape[0] and len(by_hand.loss_curve_) == 1
+    assert np.isfinite(by_hand.loss_)
+    assert not np.array_equal(by_hand.coefs_[0], fitted.coefs_[0])  # it trained
+
+
+@pytest.mark.parametrize("Estimator", [SigmoidMLPRegressor, ElmanRegressor])
+def test_continuing_training_refuses_other_outputs(Estimator):
+    X, y = _data(Estimator)
+    est = _small(Estimator, warm_start=True).fit(X, y)
+    with pytest.raises(ValueError, match="y has 2 output"):
+        est.fit(X, np.c_[y, y])
+    with pytest.raises(ValueError, match="y has 2 output"):
+        est.partial_fit(X, np.c_[y, y])
