@@ -12,6 +12,7 @@ the blocks through the client's own loop, so a dask epoch is bit for bit a
 import os
 import pickle
 import threading
+import time
 import warnings
 
 import numpy as np
@@ -322,7 +323,12 @@ def test_lbfgs_survives_a_killed_worker(process_client, monkeypatch):
                 target=process_client.run, args=(os._exit, 1),
                 kwargs=dict(workers=[victim]), daemon=True,
             ).start()
-            process_client.wait_for_workers(1)
+            # go on only once the scheduler has lost it: the rest of the fit
+            # runs without that worker (its nanny may start a new one)
+            deadline = time.monotonic() + 30
+            while victim in process_client.scheduler_info()["workers"]:
+                assert time.monotonic() < deadline, "the worker did not die"
+                time.sleep(0.05)
         return result
 
     monkeypatch.setattr(_dask_networks, "reduce_row_blocks", reduce_then_kill)
