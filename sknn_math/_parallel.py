@@ -13,6 +13,7 @@ Every estimator asks here and nowhere else:
 
 import contextlib
 import os
+import sys
 import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -81,11 +82,26 @@ def blas_threads_for(multiply_adds, *, sequential=False, prediction=False):
     products BLAS runs on one thread anyway leaves the limits alone: changing
     them costs some 10 µs, much of a prediction on a few rows.
     """
+    if in_dask_task():
+        # the worker's own threads already share the cores among the tasks
+        return single_threaded_blas()
     if prediction and multiply_adds < TINY_PRODUCT_MULTIPLY_ADDS:
         return contextlib.nullcontext()
     if sequential or multiply_adds <= SMALL_PRODUCT_MULTIPLY_ADDS:
         return single_threaded_blas()
     return contextlib.nullcontext()
+
+
+def in_dask_task():
+    """Whether this runs in a task on a Dask worker (never imports dask)."""
+    distributed = sys.modules.get("distributed")
+    if distributed is None:
+        return False
+    try:
+        distributed.get_worker()
+    except ValueError:
+        return False
+    return True
 
 
 def chunk_n_rows(row_bytes, n_rows, *, fit_in_cache=False):
@@ -110,6 +126,8 @@ def n_worker_threads():
     limit = os.environ.get("OMP_NUM_THREADS", "")
     if limit.isdigit() and int(limit) > 0:
         n = min(n, int(limit))
+    if in_dask_task():
+        n = 1  # the worker's own threads already share the cores
     return n
 
 

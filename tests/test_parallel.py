@@ -1,5 +1,6 @@
 """Thread and chunk policy (sknn_math._parallel)."""
 
+import contextlib
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -92,3 +93,20 @@ def test_map_in_order_returns_results_in_item_order(n_workers):
     assert list(map_in_order(lambda i: i * i, items, n_workers=n_workers)) == [
         i * i for i in items
     ]
+
+
+def test_dask_tasks_keep_to_one_thread_of_each_kind(dask_client):
+    # a worker's own threads share the cores among its tasks
+    from sknn_math._parallel import in_dask_task, n_worker_threads
+
+    def inside():
+        # (what OpenBLAS then reports in a worker thread depends on which thread
+        # set a limit last, so the choice itself is checked)
+        limits = blas_threads_for(2**30)
+        return (in_dask_task(), n_worker_threads(),
+                isinstance(limits, contextlib.nullcontext))
+
+    assert not in_dask_task()
+    # outside a task a large product gets BLAS's own threads
+    assert isinstance(blas_threads_for(2**30), contextlib.nullcontext)
+    assert dask_client.submit(inside).result() == (True, 1, False)
