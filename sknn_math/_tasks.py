@@ -35,27 +35,6 @@ def _score_blocks(estimator, X, y, sample_weight):
     return score_blocks(estimator, X, y, sample_weight)
 
 
-_SCORE_DOC = """{summary}
-
-        Parameters
-        ----------
-        X : {{array-like, sparse matrix, dask array}} of shape (n_samples, n_features)
-            Test samples (for the Elman networks, sequences in the layout of
-            ``fit``).
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            {y}
-        sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights.
-
-        Returns
-        -------
-        score : float
-            {returns} For a dask array ``X`` (``y`` and ``sample_weight``
-            dask arrays with its row blocks, or in memory) it is computed block
-            by block on the workers.
-        """
-
-
 def is_stochastic(estimator):
     """``available_if`` guard: ``partial_fit`` exists for the stochastic solvers."""
     if estimator.solver not in ("sgd", "adam"):
@@ -265,16 +244,28 @@ class ClassifierTask(ClassifierMixin):
             return np.log(proba)
 
     def score(self, X, y, sample_weight=None):
+        """Mean accuracy on the given test data and labels.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            Test samples (for the Elman networks, sequences in the layout of
+            ``fit``).
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True labels for ``X``.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            Mean accuracy of ``self.predict(X)`` w.r.t. ``y`` (subset accuracy for
+            multilabel targets); for a dask array ``X``, computed block by block
+            on the workers.
+        """
         if is_dask_array(X):
             return _score_blocks(self, X, y, sample_weight)
         return super().score(X, y, sample_weight=sample_weight)
-
-    score.__doc__ = _SCORE_DOC.format(
-        summary="Mean accuracy on the given test data and labels.",
-        y="True labels for ``X``.",
-        returns="Mean accuracy of ``self.predict(X)`` w.r.t. ``y`` (subset "
-                "accuracy for multilabel targets).",
-    )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -366,16 +357,28 @@ class RegressorTask(RegressorMixin):
         return Y_pred
 
     def score(self, X, y, sample_weight=None):
+        """Coefficient of determination R² of the prediction.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            Test samples (for the Elman networks, sequences in the layout of
+            ``fit``).
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True values for ``X``.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            R² of ``self.predict(X)`` w.r.t. ``y`` (averaged uniformly over the
+            outputs), as :func:`sklearn.metrics.r2_score`; for a dask array ``X``,
+            computed block by block on the workers.
+        """
         if is_dask_array(X):
             return _score_blocks(self, X, y, sample_weight)
         return super().score(X, y, sample_weight=sample_weight)
-
-    score.__doc__ = _SCORE_DOC.format(
-        summary="Coefficient of determination R² of the prediction.",
-        y="True values for ``X``.",
-        returns="R² of ``self.predict(X)`` w.r.t. ``y`` (averaged uniformly over "
-                "the outputs), as :func:`sklearn.metrics.r2_score`.",
-    )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
