@@ -39,7 +39,9 @@ def _local_cluster(processes):
         # which has no host; TCP on the loopback for both kinds
         protocol="tcp://",
         host="127.0.0.1",
-        dashboard_address=None,
+        # None still starts the scheduler's HTTP server (health routes), on
+        # port 8787 of every interface; a free port on the loopback instead
+        dashboard_address="127.0.0.1:0",
     )
     return cluster, distributed.Client(cluster)
 

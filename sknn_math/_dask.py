@@ -18,8 +18,8 @@ The estimators' dask paths share these pieces:
   summed on the workers in a tree, one result to the client;
 - :func:`collect_row_blocks` — a function of each row block, every result to
   the client in block order;
-- :func:`broadcast` — a value every block needs (a codebook, weights) sent to
-  the workers once, not once per task.
+- :func:`broadcast` — a value every block needs (a codebook, weights) sent
+  once, not once per task.
 """
 
 import numbers
@@ -225,19 +225,13 @@ def _add_tuples(*parts):
 
 
 def broadcast(value):
-    """``value`` sent once to every worker of the current distributed client.
+    """``value`` as one node of the task graph, for every block's task to share.
 
-    Returns a future that tasks can take as an argument in place of ``value``;
-    without a distributed client (dask's local schedulers) ``value`` itself,
-    which the graph then carries.
+    The tasks that take it depend on one key instead of each carrying a copy:
+    the client sends it once, and a worker fetches it once, however many
+    blocks it runs. Unlike data scattered to the workers it stays in the graph,
+    so a worker that dies takes no irreplaceable copy with it.
     """
-    if "distributed" not in sys.modules:
-        return value
-    from distributed import default_client
+    import dask
 
-    try:
-        client = default_client()
-    except ValueError:  # no client
-        return value
-    # In a list: scatter would send the items of a tuple one by one.
-    return client.scatter([value], broadcast=True, hash=False)[0]
+    return dask.delayed(value, pure=True)

@@ -33,7 +33,6 @@ from ._som_bmu import (
     bmu_and_errors,
     bmu_operands,
     check_missing,
-    has_missing,
     observed_distances,
 )
 from ._som_init import covariance_sums, mean_sums, principal_axes, weighted_ratio
@@ -62,8 +61,12 @@ def _block_summary(start, X_block, s_block):
     """Small facts about one block, summed over the blocks (lists concatenate):
     (holds NaN, holds infinity, first empty rows, n empty rows, bad weights,
     negative weights, weight sum, rows of positive weight per block)."""
-    nan = np.isnan(X_block) if has_missing(X_block) else None
-    infinite = nan is not None and bool(np.isinf(X_block).any())
+    # One sum answers for finite blocks (as in has_missing).
+    finite = bool(np.isfinite(X_block.sum()))
+    infinite = not finite and bool(np.isinf(X_block).any())
+    nan = None if finite else np.isnan(X_block)
+    if nan is not None and not nan.any():
+        nan = None
     if nan is None:
         empty = np.empty(0, dtype=np.intp)
     else:
