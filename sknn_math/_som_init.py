@@ -21,7 +21,6 @@ from ._parallel import chunk_n_rows
 from ._som_bmu import has_missing
 
 __all__ = [
-    "InMemoryData",
     "covariance_sums",
     "mean_sums",
     "observed_means",
@@ -187,50 +186,3 @@ def pca_codebook(pca, coords, n_samples, n_features, map_shape):
         W += np.outer(coords[:, axis] / extent[axis] * spread, eigenvectors[:, pc])
     return W
 
-
-class InMemoryData:
-    """What the initialisation reads from data in memory.
-
-    The Dask twin, :class:`sknn_math._som_dask.DaskData`, answers the same calls
-    by map-reduce over the blocks of a dask array.
-    """
-
-    def __init__(self, X, sample_weight, masked):
-        self.X = X
-        self.sample_weight = sample_weight
-        self.masked = masked
-        self.n_samples, self.n_features = X.shape
-        self.dtype = X.dtype
-
-    def total_weight(self):
-        """Number of samples, or the sum of their weights."""
-        if self.sample_weight is None:
-            return self.n_samples
-        return float(self.sample_weight.sum())
-
-    def observed_means(self):
-        """:func:`observed_means` of the data."""
-        return observed_means(self.X, self.sample_weight)
-
-    def pca(self):
-        """:func:`weighted_pca` of the data."""
-        return weighted_pca(self.X, self.sample_weight, masked=self.masked)
-
-    def _live(self):
-        if self.sample_weight is None:
-            return np.arange(self.n_samples)
-        return np.flatnonzero(self.sample_weight > 0)
-
-    def draw(self, rng, n_units):
-        """``n_units`` rows of positive weight drawn by ``rng`` (with replacement
-        when there are fewer)."""
-        live = self._live()
-        return self.X[rng.choice(live, size=n_units, replace=n_units > live.size)]
-
-    def bounds(self):
-        """Per-feature minimum and maximum over the rows of positive weight
-        (over the observed values when ``masked``)."""
-        X_live = self.X[self._live()]
-        if self.masked:
-            return np.nanmin(X_live, axis=0), np.nanmax(X_live, axis=0)
-        return np.min(X_live, axis=0), np.max(X_live, axis=0)
