@@ -310,6 +310,22 @@ class SelfOrganizingMap(
     sample with no observed feature is an error, and so is infinity. Data
     without NaN give the same bits as before missing values were supported.
 
+    **Dask.** ``fit`` and ``partial_fit`` accept a ``dask.array.Array`` (and
+    ``sample_weight`` as a dask array blocked like its rows, or a NumPy
+    array), with the optional extra ``dask``. ``X`` is persisted on the
+    workers once and never gathered: the PCA or random initialisation and every
+    batch epoch are map-reduces over its row blocks, each block running the
+    in-memory kernels, the codebook updated on the client and sent out once per
+    epoch. The result equals the in-memory fit's up to rounding (the sums run
+    in another order). ``algorithm='online'`` is an error: its updates are
+    sequential. Fitted attributes are NumPy arrays (``labels_`` is brought to
+    the client at the end, one integer per sample); a fit that fails leaves the
+    estimator as it was. On a dask array ``predict``, ``transform``,
+    ``best_matching_unit`` and ``grid_coordinates`` return lazy dask arrays
+    computed block by block; ``score``, ``quantization_error``,
+    ``topographic_error`` and ``hit_map`` compute on the cluster and return
+    numbers, as scikit-learn's scorers expect.
+
     References
     ----------
     .. [1] T. Kohonen, "Self-organized formation of topologically correct feature
@@ -419,9 +435,10 @@ class SelfOrganizingMap(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like or dask array of shape (n_samples, n_features)
             Training data. float32 data train in float32, anything else in float64.
             NaN marks a missing value; every sample needs an observed feature.
+            A dask array trains on its cluster (see Notes).
 
         y : Ignored
             Not used, present for API consistency by convention.
