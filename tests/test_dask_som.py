@@ -10,6 +10,7 @@ import contextlib
 import os
 import pickle
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -228,7 +229,11 @@ def test_fit_survives_a_killed_worker(process_client, monkeypatch):
             victim = sorted(process_client.scheduler_info()["workers"])[0]
             killed.append(victim)
             threading.Thread(target=kill, args=(victim,), daemon=True).start()
-            process_client.wait_for_workers(1)
+            # the next epoch starts once the scheduler has lost the worker
+            deadline = time.monotonic() + 30
+            while victim in process_client.scheduler_info()["workers"]:
+                assert time.monotonic() < deadline, "the worker did not die"
+                time.sleep(0.05)
         return result
 
     monkeypatch.setattr(_som_dask.DaskData, "batch_epoch", batch_epoch_then_kill)
