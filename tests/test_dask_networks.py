@@ -172,7 +172,9 @@ def test_early_stopping_needs_an_explicit_validation_set(client):
 
 
 def test_incremental_wrapper(client):
-    from dask_ml.wrappers import Incremental
+    Incremental = pytest.importorskip(
+        "dask_ml.wrappers", reason='dask-ml is a test peer: pip install -e ".[oracles]"'
+    ).Incremental
 
     X, y, _ = make_data(SigmoidMLPClassifier)
     est = small(SigmoidMLPClassifier, solver="adam", learning_rate_init=0.02)
