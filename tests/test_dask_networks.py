@@ -23,6 +23,7 @@ from sklearn.model_selection import GridSearchCV
 from sknn_math import (
     ElmanClassifier,
     ElmanRegressor,
+    SelfOrganizingMap,
     SigmoidMLPClassifier,
     SigmoidMLPRegressor,
     _dask_networks,
@@ -171,16 +172,20 @@ def test_early_stopping_needs_an_explicit_validation_set(client):
     assert est.t_ == est.n_iter_ * 200
 
 
-def test_incremental_wrapper(client):
+@pytest.mark.parametrize("Estimator", NETWORKS)
+def test_incremental_wrapper(client, Estimator):
     Incremental = pytest.importorskip(
         "dask_ml.wrappers", reason='dask-ml is a test peer: pip install -e ".[oracles]"'
     ).Incremental
 
-    X, y, _ = make_data(SigmoidMLPClassifier)
-    est = small(SigmoidMLPClassifier, solver="adam", learning_rate_init=0.02)
-    inc = Incremental(est, scoring="accuracy", shuffle_blocks=False)
+    X, y, _ = make_data(Estimator)
+    classifier = _is_classifier(Estimator)
+    est = small(Estimator, solver="adam", learning_rate_init=0.02, alpha=1e-4)
+    # scoring=None: the estimator's own score, which takes dask arrays
+    inc = Incremental(est, shuffle_blocks=False)
+    classes = {"classes": np.unique(y)} if classifier else {}
     for _ in range(20):
-        inc.partial_fit(to_dask(X), to_dask(y), classes=np.unique(y))
+        inc.partial_fit(to_dask(X), to_dask(y), **classes)
     assert inc.score(to_dask(X), to_dask(y)) > 0.8
     assert isinstance(inc.predict(to_dask(X)), da.Array)
 
@@ -226,17 +231,25 @@ def test_fitted_model_holds_numpy_and_pickles(client):
     np.testing.assert_array_equal(restored.predict(X), est.predict(X))
 
 
-def test_grid_search_with_the_dask_joblib_backend(client):
+@pytest.mark.parametrize("Estimator", [*NETWORKS, SelfOrganizingMap])
+def test_grid_search_with_the_dask_joblib_backend(client, Estimator):
     import joblib
 
-    X, y, _ = make_data(SigmoidMLPClassifier)
-    grid = {"alpha": [1e-4, 1e-1], "hidden_layer_sizes": [(3,), (6,)]}
-    est = small(SigmoidMLPClassifier, solver="lbfgs", max_iter=30)
-    want = GridSearchCV(est, grid, cv=3).fit(X, y)
-    with joblib.parallel_backend("dask"):
-        got = GridSearchCV(est, grid, cv=3, n_jobs=-1).fit(X, y)
-    np.testing.assert_array_equal(got.cv_results_["mean_test_score"],
-                                  want.cv_results_["mean_test_score"])
+    X, y, _ = make_data(Estimator)
+    if Estimator is SelfOrganizingMap:
+        grid = {"n_rows": [2, 3], "sigma_end": [0.5, 1.0]}
+        est, y = SelfOrganizingMap(n_cols=3, max_iter=5, random_state=0), None
+    else:
+        grid = {"alpha": [1e-4, 1e-1], "learning_rate_init": [1e-3, 1e-2]}
+        est = small(Estimator, max_iter=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        want = GridSearchCV(est, grid, cv=3).fit(X, y)
+        with joblib.parallel_backend("dask"):
+            got = GridSearchCV(est, grid, cv=3, n_jobs=-1).fit(X, y)
+    # the same fits, run on the workers (with other BLAS threads: to rounding)
+    np.testing.assert_allclose(got.cv_results_["mean_test_score"],
+                               want.cv_results_["mean_test_score"], rtol=1e-9)
     assert got.best_params_ == want.best_params_
 
 
@@ -341,3 +354,36 @@ def test_lbfgs_survives_a_killed_worker(process_client, monkeypatch):
     assert killed
     assert_same_parameters(got, want, rtol=1e-12, atol=1e-14)
     assert got.loss_curve_ == pytest.approx(want.loss_curve_, rel=1e-12)
+
+
+@pytest.mark.parametrize("Estimator", [SigmoidMLPClassifier, ElmanRegressor,
+                                       SelfOrganizingMap])
+def test_a_model_fitted_on_dask_exports_to_onnx(client, Estimator):
+    # fitted models hold NumPy arrays: they convert as any other
+    pytest.importorskip("onnxruntime",
+                        reason='ONNX export needs the extra: pip install -e ".[onnx]"')
+    skl2onnx = pytest.importorskip(
+        "skl2onnx", reason='ONNX export needs the extra: pip install -e ".[onnx]"')
+    import onnxruntime
+
+    import sknn_math.onnx  # noqa: F401  (registers the converters)
+
+    X, y, _ = make_data(Estimator)
+    if Estimator is SelfOrganizingMap:
+        est = SelfOrganizingMap(3, 3, max_iter=5, random_state=0).fit(to_dask(X))
+        expected = est.transform(X)
+    else:
+        est = small(Estimator, solver="lbfgs", max_iter=10).fit(to_dask(X),
+                                                                 to_dask(y))
+        expected = (est.predict_proba(X) if _is_classifier(Estimator)
+                    else est.predict(X).reshape(-1, 1))
+    onx = skl2onnx.to_onnx(est, X[:1].astype(np.float32),
+                           options={"zipmap": False} if _is_classifier(Estimator)
+                           else None)
+    session = onnxruntime.InferenceSession(onx.SerializeToString(),
+                                           providers=["CPUExecutionProvider"])
+    outputs = session.run(None, {session.get_inputs()[0].name:
+                                 X.astype(np.float32)})
+    # (label, probabilities) or (label, distances); a regressor's values alone
+    got = outputs[-1]
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
