@@ -83,8 +83,10 @@ def blas_threads_for(multiply_adds, *, sequential=False, prediction=False):
     them costs some 10 µs, much of a prediction on a few rows.
     """
     if in_dask_task():
-        # the worker's own threads already share the cores among the tasks
-        return single_threaded_blas()
+        # Dask starts worker processes with one BLAS thread (its nanny sets
+        # OPENBLAS_NUM_THREADS=1 and its kin); a limit changed from a worker
+        # thread would reach the other tasks and, in-process, the client.
+        return contextlib.nullcontext()
     if prediction and multiply_adds < TINY_PRODUCT_MULTIPLY_ADDS:
         return contextlib.nullcontext()
     if sequential or multiply_adds <= SMALL_PRODUCT_MULTIPLY_ADDS:

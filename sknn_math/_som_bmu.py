@@ -174,8 +174,8 @@ def map_chunks(X, operands, work, *, n_workers=None):
     CPU cache (and within ``working_memory``); they run on one worker thread per
     core (:func:`~sknn_math._parallel.map_in_order`), each with its own
     ``buffers`` for :func:`chunk_products`, in the dtype of ``operands``;
-    ``n_workers=1`` runs them in the calling thread (a Dask task: the cluster's
-    own threads share the cores).
+    ``n_workers=1`` runs them in the calling thread (as ``_parallel`` does by
+    itself inside a Dask task).
     """
     n_samples, n_features = X.shape
     n_units = operands.W_aug.shape[1]

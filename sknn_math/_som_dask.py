@@ -27,7 +27,6 @@ from ._dask import (
     map_row_blocks,
     reduce_row_blocks,
 )
-from ._parallel import single_threaded_blas
 from ._som_bmu import (
     best_matching_units,
     bmu_and_errors,
@@ -140,18 +139,17 @@ def dask_training_data(X, sample_weight, *, n_features=None, dtype=None):
 
 
 # --------------------------------------------------------------------------------
-# The block kernels: the in-memory ones on one block, on one thread.
+# The block kernels: the in-memory ones on one block (the thread policy of a
+# task on a worker is _parallel's).
 # --------------------------------------------------------------------------------
 
 
 def _mean_block(start, X_block, s_block, masked):
-    with single_threaded_blas():
-        return mean_sums(X_block, s_block, masked=masked)
+    return mean_sums(X_block, s_block, masked=masked)
 
 
 def _covariance_block(start, X_block, s_block, mean, masked):
-    with single_threaded_blas():
-        return covariance_sums(X_block, s_block, mean, masked=masked)
+    return covariance_sums(X_block, s_block, mean, masked=masked)
 
 
 def _bounds_block(start, X_block, s_block, masked):
@@ -184,18 +182,13 @@ def _rows_block(start, X_block, s_block, ranks_by_start):
 
 
 def _statistics_block(start, X_block, s_block, operands, with_error, masked):
-    with single_threaded_blas():
-        return epoch_statistics(
-            X_block, s_block, operands, with_error=with_error, masked=masked,
-            n_workers=1,
-        )
+    return epoch_statistics(X_block, s_block, operands, with_error=with_error,
+                            masked=masked)
 
 
 def _results_block(start, X_block, s_block, W, coords, periods, masked):
-    with single_threaded_blas():
-        bmu, error_sum, wrong_sum = bmu_and_errors(
-            X_block, s_block, W, coords, periods, masked=masked, n_workers=1
-        )
+    bmu, error_sum, wrong_sum = bmu_and_errors(X_block, s_block, W, coords, periods,
+                                               masked=masked)
     hits = np.bincount(bmu, weights=s_block, minlength=W.shape[0])
     return bmu, error_sum, wrong_sum, hits
 
@@ -307,10 +300,8 @@ def check_inference_data(X, n_features):
 
 def _unit_values_block(start, X_block, W, unit_values):
     masked = check_missing(X_block, row_offset=start)
-    with single_threaded_blas():
-        bmu = best_matching_units(
-            X_block, W.astype(X_block.dtype, copy=False), masked=masked, n_workers=1
-        )
+    bmu = best_matching_units(X_block, W.astype(X_block.dtype, copy=False),
+                              masked=masked)
     return unit_values[bmu]
 
 
@@ -326,10 +317,9 @@ def dask_unit_values(X, W, unit_values):
 def _distances_block(start, X_block, W):
     masked = check_missing(X_block, row_offset=start)
     W = W.astype(X_block.dtype, copy=False)
-    with single_threaded_blas():
-        if masked:
-            return observed_distances(X_block, W, n_workers=1)
-        return euclidean_distances(X_block, W)
+    if masked:
+        return observed_distances(X_block, W)
+    return euclidean_distances(X_block, W)
 
 
 def dask_distances(X, W):
@@ -341,11 +331,10 @@ def dask_distances(X, W):
 
 def _errors_block(start, X_block, s_block, W, coords, periods):
     masked = check_missing(X_block, row_offset=start)
-    with single_threaded_blas():
-        _, error_sum, wrong_sum = bmu_and_errors(
-            X_block, s_block, W.astype(X_block.dtype, copy=False), coords, periods,
-            masked=masked, n_workers=1,
-        )
+    _, error_sum, wrong_sum = bmu_and_errors(
+        X_block, s_block, W.astype(X_block.dtype, copy=False), coords, periods,
+        masked=masked,
+    )
     total = X_block.shape[0] if s_block is None else float(s_block.sum())
     return error_sum, wrong_sum, total
 
