@@ -26,11 +26,13 @@ from sknn_math import (
     SelfOrganizingMap,
     SigmoidMLPClassifier,
     SigmoidMLPRegressor,
-    _dask_networks,
 )
 
-da = pytest.importorskip("dask.array")
-pytest.importorskip("distributed")
+da = pytest.importorskip("dask.array",
+                         reason='Dask is an extra: pip install -e ".[dask]"')
+pytest.importorskip("distributed", reason='Dask is an extra: pip install -e ".[dask]"')
+
+from sknn_math import _dask_networks  # noqa: E402  (imports dask)
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -152,7 +154,8 @@ def test_stream_is_partial_fit_block_after_block(client, Estimator, solver):
 @pytest.mark.parametrize("Estimator", NETWORKS)
 def test_stream_learns(client, Estimator):
     X, y, _ = make_data(Estimator)
-    est = small(Estimator, solver="adam", learning_rate_init=0.02, max_iter=60)
+    est = small(Estimator, solver="adam", learning_rate_init=0.02, max_iter=60,
+                alpha=1e-4)
     est.fit(to_dask(X), to_dask(y))
     assert est.score(X, y) > 0.8
     assert est.loss_curve_[-1] < est.loss_curve_[0]

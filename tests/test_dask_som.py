@@ -15,10 +15,13 @@ import time
 import numpy as np
 import pytest
 
-from sknn_math import SelfOrganizingMap, _som_dask
+from sknn_math import SelfOrganizingMap
 
-da = pytest.importorskip("dask.array")
-pytest.importorskip("distributed")
+da = pytest.importorskip("dask.array",
+                         reason='Dask is an extra: pip install -e ".[dask]"')
+pytest.importorskip("distributed", reason='Dask is an extra: pip install -e ".[dask]"')
+
+from sknn_math import _som_dask  # noqa: E402  (imports dask)
 
 # Uneven row blocks, one of them small.
 CHUNKS = (700, 1300, 90, 910)
