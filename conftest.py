@@ -63,3 +63,17 @@ def dask_process_client():
     yield client
     client.close()
     cluster.close()
+
+
+@pytest.fixture
+def client(dask_client):
+    """The in-process cluster's client, current for the test (dask computes there)."""
+    with dask_client.as_current():
+        yield dask_client
+
+
+@pytest.fixture
+def process_client(dask_process_client):
+    """The worker processes' client, current for the test."""
+    with dask_process_client.as_current():
+        yield dask_process_client

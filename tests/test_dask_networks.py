@@ -42,18 +42,6 @@ CHUNKS = (50, 120, 30, 100)
 N_SAMPLES = sum(CHUNKS)
 
 
-@pytest.fixture
-def client(dask_client):
-    with dask_client.as_current():
-        yield dask_client
-
-
-@pytest.fixture
-def process_client(dask_process_client):
-    with dask_process_client.as_current():
-        yield dask_process_client
-
-
 def make_data(Estimator, dtype=np.float64, seed=0):
     """Sequences of 6 steps (or 6 features), a label or a value that depends on
     them, and sample weights with some zeros."""

@@ -28,18 +28,6 @@ CHUNKS = (700, 1300, 90, 910)
 N_SAMPLES = sum(CHUNKS)
 
 
-@pytest.fixture
-def client(dask_client):
-    with dask_client.as_current():
-        yield dask_client
-
-
-@pytest.fixture
-def process_client(dask_process_client):
-    with dask_process_client.as_current():
-        yield dask_process_client
-
-
 def make_data(dtype=np.float64, seed=0):
     rng = np.random.RandomState(seed)
     centres = rng.uniform(-6, 6, size=(6, 5))
