@@ -141,9 +141,9 @@ def cases(dtype):
          adam_stacked, "plain"),
         ("weight gradient hᵀδ: direct (plain) / (δᵀh)ᵀ", gradient_direct,
          gradient_transposed, "plain"),
-        ("batch gather: X[rows] (plain) / take(mode='clip') into a buffer",
-         lambda: X_all[rows],
-         lambda: np.take(X_all, rows, axis=0, out=X_buf, mode="clip"), "plain"),
+        ("batch gather: take(mode='clip') into a buffer (kept) / X[rows]",
+         lambda: np.take(X_all, rows, axis=0, out=X_buf, mode="clip"),
+         lambda: X_all[rows], "trick"),
     ]
 
 
