@@ -890,7 +890,10 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     def _forward_in_chunks(self, X, extra_row_bytes=0):
         """Yield ``(rows, Z, workspace)``: the forward pass over chunks of ``X``
         bounded by working_memory (each row taking ``extra_row_bytes`` more in the
-        caller's output)."""
+        caller's output).
+
+        The BLAS thread limit holds while the generator runs: consume it whole.
+        """
         coefs, intercepts = self.coefs_, self.intercepts_
         dtype = np.result_type(X.dtype, coefs[0].dtype)
         n_samples, n_columns = X.shape

@@ -8,6 +8,7 @@ from math import log, sqrt
 
 import numpy as np
 import pytest
+from _som_oracles import literal_grid_distance
 from sklearn import config_context
 from sklearn.manifold import trustworthiness as sklearn_trustworthiness
 from sklearn.model_selection import GridSearchCV, KFold
@@ -46,26 +47,6 @@ GRID_IDS = ["rect", "hex", "rect-torus", "hex-torus"]
 # --------------------------------------------------------------------------------
 
 
-def literal_position(k, n_cols, topology):
-    row, col = divmod(k, n_cols)
-    if topology == "hexagonal":
-        return col + 0.5 * (row % 2), row * sqrt(3) / 2
-    return float(col), float(row)
-
-
-def literal_grid_distance(a, b, n_rows, n_cols, topology, periodic):
-    """Shortest distance from unit a to any translate of unit b on the torus."""
-    xa, ya = literal_position(a, n_cols, topology)
-    xb, yb = literal_position(b, n_cols, topology)
-    if not periodic:
-        return sqrt((xa - xb) ** 2 + (ya - yb) ** 2)
-    height = n_rows * (sqrt(3) / 2 if topology == "hexagonal" else 1.0)
-    shear = 0.5 if topology == "hexagonal" and n_rows % 2 == 1 and n_rows > 1 else 0
-    return min(
-        sqrt((xa - xb - i * n_cols - j * shear) ** 2 + (ya - yb - j * height) ** 2)
-        for i in range(-3, 4)
-        for j in range(-3, 4)
-    )
 
 
 def literal_grid(som, *, ties=False):
