@@ -204,6 +204,25 @@ def _second_best(G, bmu):
     return bmu2
 
 
+def two_best_units(X_chunk, operands, buffers, masked):
+    """Best and second-best units of a chunk, and each row's exact distance to
+    its best prototype (over its observed features where ``masked``).
+
+    Returns ``(bmu, bmu2, dist)``; ``dist`` is float64.
+    """
+    missing = missing_mask(X_chunk) if masked else None
+    X_aug, G = chunk_products(X_chunk, operands, buffers, missing=missing)
+    bmu = G.argmax(axis=1)
+    bmu2 = _second_best(G, bmu)
+    # The exact difference, not ‖x‖² − 2G, so that the reported error is
+    # accurate to the last bit of the dtype.
+    diff = X_aug[:, :X_chunk.shape[1]] - operands.W_c[bmu]
+    if missing is not None:
+        diff[missing] = 0.0
+    dist = np.sqrt(np.einsum("ij,ij->i", diff, diff, dtype=np.float64))
+    return bmu, bmu2, dist
+
+
 def best_matching_units(X, W, *, masked=None, n_workers=None):
     """Index of the best-matching unit of every row of ``X``, shape (n_samples,).
 
@@ -235,23 +254,12 @@ def bmu_and_errors(X, sample_weight, W, coords, periods, *, masked=None,
     None finds out) units and distances use each sample's observed features.
     ``n_workers``: threads, as in :func:`map_chunks`.
     """
-    n_features = X.shape[1]
     operands = bmu_operands(W, X.dtype)
     if masked is None:
         masked = has_missing(X)
 
     def work(batch, buffers):
-        X_chunk = X[batch]
-        missing = missing_mask(X_chunk) if masked else None
-        X_aug, G = chunk_products(X_chunk, operands, buffers, missing=missing)
-        bmu = G.argmax(axis=1)
-        bmu2 = _second_best(G, bmu)
-        # The exact difference, not ‖x‖² − 2G, so that the reported error is
-        # accurate to the last bit of the dtype.
-        diff = X_aug[:, :n_features] - operands.W_c[bmu]
-        if missing is not None:
-            diff[missing] = 0.0
-        dist = np.sqrt(np.einsum("ij,ij->i", diff, diff, dtype=np.float64))
+        bmu, bmu2, dist = two_best_units(X[batch], operands, buffers, masked)
         wrong = ~is_adjacent(grid_distances(coords[bmu], coords[bmu2], periods))
         if sample_weight is None:
             return batch, bmu, float(dist.sum()), float(wrong.sum())

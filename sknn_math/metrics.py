@@ -33,13 +33,13 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._parallel import chunk_n_rows
 from ._som import SelfOrganizingMap
 from ._som_bmu import (
-    _second_best,
     bmu_operands,
     check_missing,
     chunk_products,
     has_missing,
     map_chunks,
     missing_mask,
+    two_best_units,
 )
 from ._som_grid import grid_adjacency, grid_distances
 from ._som_kernels import NEIGHBORHOODS
@@ -542,19 +542,10 @@ def combined_error(som, X, sample_weight=None):
     if N == 1:
         return float("nan")
     operands = bmu_operands(W, X.dtype)
-    n_features = X.shape[1]
 
     # Pass 1, over the data: Σ s‖x − w_c‖ and the weight of every (c, c₂) pair.
     def work(batch, buffers):
-        X_chunk = X[batch]
-        missing = missing_mask(X_chunk) if masked else None
-        X_aug, G = chunk_products(X_chunk, operands, buffers, missing=missing)
-        c = G.argmax(axis=1)
-        c2 = _second_best(G, c)
-        diff = X_aug[:, :n_features] - operands.W_c[c]
-        if missing is not None:
-            diff[missing] = 0.0
-        dist = np.sqrt(np.einsum("ij,ij->i", diff, diff, dtype=np.float64))
+        c, c2, dist = two_best_units(X[batch], operands, buffers, masked)
         s = None if sample_weight is None else sample_weight[batch]
         pairs, inverse = np.unique(c * N + c2, return_inverse=True)
         mass = np.bincount(inverse, weights=s, minlength=pairs.size)
