@@ -595,10 +595,12 @@ def test_verbose_prints_one_line_per_epoch():
         assert "quantization error" in lines[-1]
 
 
-def test_predict_many_samples_is_vectorised(monkeypatch):
+@pytest.mark.parametrize("holes", [0.0, 0.2], ids=["complete", "with-nan"])
+def test_predict_many_samples_is_vectorised(monkeypatch, holes):
     # One distance product per chunk of rows, as many chunks as chunk_n_rows
-    # says: a loop over samples (or any route around the chunk kernel) fails.
-    X = signed_data(20000, 8)
+    # says, with or without missing values: a loop over samples (or any route
+    # around the chunk kernel) fails.
+    X = with_holes(signed_data(20000, 8), holes, seed=6)
     som = SelfOrganizingMap(10, 10, max_iter=2).fit(X[:2000])
     calls = []
     kernel = _som_bmu.chunk_products
@@ -1145,22 +1147,6 @@ def test_predict_transform_and_measures_with_nan():
     assert som.topographic_error(X_nan, sample_weight=s) == pytest.approx(te)
     # float32 in, float32 out, NaN or not.
     assert som.transform(X_nan.astype(np.float32)).dtype == np.float32
-
-
-def test_predict_with_nan_is_one_product_per_chunk(monkeypatch):
-    X = with_holes(signed_data(20000, 8), 0.2, seed=6)
-    som = SelfOrganizingMap(10, 10, max_iter=2).fit(X[:2000])
-    calls = []
-    kernel = _som_bmu.chunk_products
-
-    def counted(X_chunk, *args, **kwargs):
-        calls.append(X_chunk.shape[0])
-        return kernel(X_chunk, *args, **kwargs)
-
-    monkeypatch.setattr(_som_bmu, "chunk_products", counted)
-    som.predict(X)
-    rows = chunk_n_rows((100 + 8 + 1) * 8, len(X), fit_in_cache=True)
-    assert len(calls) == -(-len(X) // rows)
 
 
 @pytest.mark.parametrize("algorithm", ["batch", "online"])
