@@ -1,0 +1,309 @@
+"""The self-organizing map on arrays of another namespace (array API dispatch).
+
+A PyTorch tensor on a GPU, a CuPy array, any array API namespace: the batch rule
+runs there, chunk by chunk, as the NumPy kernels of :mod:`._som_bmu` and
+:mod:`._som_rules` do on the CPU:
+
+- the scores G = (x − μ)·(w − μ) − ‖w − μ‖²/2 of a chunk are one matrix product,
+  the best unit their argmax (:func:`_chunk_scores`);
+- the per-unit sums S_j = Σ s_i (x_i − μ) and counts n_j are the one-hot product
+  Mᵀ X (or the namespace's scatter-add, :func:`_unit_sums`);
+- the update w_k = μ + Σ_j h(j,k) S_j / Σ_j h(j,k) n_j is one small product with
+  the neighbourhood matrix, in float64 (:func:`~._som_rules.batch_update`'s
+  arithmetic).
+
+The NumPy kernels keep their in-place buffers and worker threads; these are the
+same formulas in plain array API calls, and the tests pin the two to the same
+maps. Missing values (NaN) and the online rule stay on NumPy: the estimator
+refuses them here with a clear error.
+
+:class:`ArrayAPIData` is the training data's facade for ``fit`` (the methods of
+:class:`._som_data.InMemoryData`).
+"""
+
+import numpy as np
+
+from ._parallel import chunk_n_rows
+from ._som_grid import grid_adjacency
+
+__all__ = [
+    "ArrayAPIData",
+    "best_matching_units",
+    "bmu_and_errors",
+    "unit_distances",
+]
+
+
+def _chunks(n_samples, n_units, n_features, itemsize):
+    """Row slices of chunks whose score block stays within ``working_memory``."""
+    rows = chunk_n_rows((n_units + n_features) * itemsize, n_samples)
+    return [slice(start, min(start + rows, n_samples))
+            for start in range(0, n_samples, rows)]
+
+
+class _Operands:
+    """The codebook centred on its mean μ, and −‖w − μ‖²/2, in X's namespace."""
+
+    def __init__(self, ns, W, dtype):
+        xp = ns.xp
+        W64 = xp.astype(W, xp.float64)
+        mu = xp.mean(W64, axis=0)
+        W_c = W64 - mu
+        self.mu64, self.W_c64 = mu, W_c
+        self.mu = xp.astype(mu, dtype)
+        self.W_c = xp.astype(W_c, dtype)
+        self.half_sq = xp.astype(-0.5 * xp.sum(W_c * W_c, axis=1), dtype)
+        self.norm_max = float(xp.max(xp.sqrt(xp.sum(W_c * W_c, axis=1))))
+        self.eps = float(np.finfo(_numpy_dtype(ns, dtype)).eps)
+
+
+def _numpy_dtype(ns, dtype):
+    return np.float32 if dtype == ns.xp.float32 else np.float64
+
+
+def _chunk_scores(ns, X_chunk, ops):
+    """Centred chunk, its scores G and best units, corrected where rounding
+    could have swapped the best two.
+
+    Why the correction: G is formed in the data's dtype, and its rounding error
+    is at most γ (‖x − μ‖ max‖w − μ‖ + max‖w − μ‖²/2) per entry, γ = (d + 2)·eps.
+    A row whose best two scores lie closer than twice that may name the wrong
+    unit (one far prototype is enough); those few rows are recomputed in float64
+    by direct differences.
+    """
+    xp = ns.xp
+    X_c = X_chunk - ops.mu
+    G = X_c @ xp.matrix_transpose(ops.W_c) + ops.half_sq
+    bmu = xp.argmax(G, axis=1)
+    n_units = G.shape[1]
+    if n_units > 1:
+        best = xp.max(G, axis=1)
+        one_hot = xp.arange(n_units, device=ns.device)[None, :] == bmu[:, None]
+        second = xp.max(xp.where(one_hot, -xp.inf, G), axis=1)
+        x_norm = xp.sqrt(xp.sum(X_c * X_c, axis=1))
+        gamma = (X_chunk.shape[1] + 2) * ops.eps
+        bound = 2 * gamma * (x_norm * ops.norm_max + 0.5 * ops.norm_max ** 2)
+        uncertain = (best - second) <= bound
+        if bool(xp.any(uncertain)):
+            bmu = _exact_units(ns, X_chunk, ops, bmu, uncertain)
+    return X_c, G, bmu
+
+
+def _exact_units(ns, X_chunk, ops, bmu, uncertain):
+    """``bmu`` with the ``uncertain`` rows' units found by float64 differences."""
+    xp = ns.xp
+    bmu_host = ns.to_numpy(bmu).copy()
+    rows_host = np.flatnonzero(ns.to_numpy(uncertain))
+    rows = ns.asarray(rows_host)
+    X_rows = xp.astype(xp.take(X_chunk, rows, axis=0), xp.float64) - ops.mu64
+    n_units, n_features = ops.W_c64.shape
+    step = chunk_n_rows(n_units * n_features * 8, rows_host.size)
+    for start in range(0, rows_host.size, step):
+        part = X_rows[start:start + step]
+        diff = part[:, None, :] - ops.W_c64[None, :, :]
+        d_sq = xp.sum(diff * diff, axis=2)
+        bmu_host[rows_host[start:start + step]] = ns.to_numpy(xp.argmin(d_sq, axis=1))
+    return ns.asarray(bmu_host)
+
+
+def _unit_sums(ns, bmu, values, n_units):
+    """Σ_i values[i] over the rows whose unit is j, shape (n_units, width).
+
+    PyTorch tensors add rows into place (``index_add``), which reads each row
+    once; elsewhere it is the one-hot product Mᵀ values.
+    """
+    xp = ns.xp
+    if hasattr(values, "index_add"):
+        out = xp.zeros((n_units, values.shape[1]), dtype=values.dtype,
+                       device=ns.device)
+        return out.index_add(0, bmu, values)
+    one_hot = xp.astype(
+        xp.arange(n_units, device=ns.device)[:, None] == bmu[None, :], values.dtype)
+    return one_hot @ values
+
+
+def _weights(ns, sample_weight, n_rows, dtype):
+    xp = ns.xp
+    if sample_weight is None:
+        return xp.ones(n_rows, dtype=dtype, device=ns.device)
+    return xp.astype(sample_weight, dtype)
+
+
+def batch_statistics(ns, X, sample_weight, W, *, with_error=False):
+    """Per-unit sums [S | n] (float64, shape (n_units, n_features + 1)) and the
+    error sum Σ s ‖x − w_c‖ (0.0 without ``with_error``), with μ."""
+    xp = ns.xp
+    n_samples, n_features = X.shape
+    n_units = W.shape[0]
+    ops = _Operands(ns, W, X.dtype)
+    S_aug = xp.zeros((n_units, n_features + 1), dtype=xp.float64, device=ns.device)
+    error_sum = 0.0
+    for rows in _chunks(n_samples, n_units, n_features, _itemsize(ns, X.dtype)):
+        X_c, G, bmu = _chunk_scores(ns, X[rows, :], ops)
+        s = _weights(ns, None if sample_weight is None else sample_weight[rows],
+                     X_c.shape[0], X.dtype)
+        values = xp.concat([X_c * s[:, None], s[:, None]], axis=1)
+        # Summed in the data's dtype within a chunk, in float64 across chunks.
+        S_aug += xp.astype(_unit_sums(ns, bmu, values, n_units), xp.float64)
+        if with_error:
+            error_sum += float(xp.sum(
+                xp.astype(s, xp.float64) * _exact_distance(ns, X_c, ops, bmu)))
+    return S_aug, ops.mu64, error_sum
+
+
+def _exact_distance(ns, X_c, ops, bmu):
+    """‖x − w_c‖ by the difference (float64), not from the scores."""
+    xp = ns.xp
+    diff = xp.astype(X_c, xp.float64) - xp.take(
+        xp.astype(ops.W_c, xp.float64), bmu, axis=0)
+    return xp.sqrt(xp.sum(diff * diff, axis=1))
+
+
+def _itemsize(ns, dtype):
+    return 4 if dtype == ns.xp.float32 else 8
+
+
+def batch_update(ns, W, S_aug, mu, H, previous_mass=None):
+    """:func:`._som_rules.batch_update` in the namespace: new codebook (W's
+    dtype) and the denominators Σ_j h(j,k) n_j."""
+    xp = ns.xp
+    num_den = H @ S_aug
+    numerator = num_den[:, :-1]
+    denominator = num_den[:, -1]
+    W_c = xp.astype(W, xp.float64) - mu
+    if previous_mass is not None:
+        numerator = numerator + previous_mass[:, None] * W_c
+        denominator = denominator + previous_mass
+    has_mass = denominator > 0
+    safe = xp.where(has_mass, denominator, xp.ones_like(denominator))
+    W_new = xp.where(has_mass[:, None], numerator / safe[:, None], W_c) + mu
+    return xp.astype(W_new, W.dtype), denominator
+
+
+def best_matching_units(ns, X, W):
+    """Index of every row's best-matching unit, in the namespace."""
+    xp = ns.xp
+    ops = _Operands(ns, W, X.dtype)
+    n_samples, n_features = X.shape
+    parts = [_chunk_scores(ns, X[rows, :], ops)[2]
+             for rows in _chunks(n_samples, W.shape[0], n_features,
+                                 _itemsize(ns, X.dtype))]
+    return xp.concat(parts) if parts else xp.zeros(0, dtype=xp.int64,
+                                                     device=ns.device)
+
+
+def unit_distances(ns, X, W):
+    """Euclidean distance of every row to every unit, (n_samples, n_units)."""
+    xp = ns.xp
+    ops = _Operands(ns, W, X.dtype)
+    n_samples, n_features = X.shape
+    parts = []
+    for rows in _chunks(n_samples, W.shape[0], n_features, _itemsize(ns, X.dtype)):
+        X_c = X[rows, :] - ops.mu
+        G = X_c @ xp.matrix_transpose(ops.W_c) + ops.half_sq
+        d_sq = xp.sum(X_c * X_c, axis=1)[:, None] - 2 * G
+        parts.append(xp.sqrt(xp.clip(d_sq, 0, None)))
+    return xp.concat(parts, axis=0)
+
+
+def bmu_and_errors(ns, X, sample_weight, W, coords, periods):
+    """Best units, Σ s‖x − w_c‖, Σ s[c, c₂ not adjacent] and the hits per unit
+    (float64, in the namespace) of codebook ``W`` on ``X``."""
+    xp = ns.xp
+    n_samples, n_features = X.shape
+    n_units = W.shape[0]
+    ops = _Operands(ns, W, X.dtype)
+    adjacency = ns.asarray(grid_adjacency(coords, periods).ravel())
+    hits = xp.zeros(n_units, dtype=xp.float64, device=ns.device)
+    error_sum = wrong_sum = 0.0
+    parts = []
+    for rows in _chunks(n_samples, n_units, n_features, _itemsize(ns, X.dtype)):
+        X_c, G, bmu = _chunk_scores(ns, X[rows, :], ops)
+        s = xp.astype(_weights(ns, None if sample_weight is None
+                               else sample_weight[rows], X_c.shape[0], X.dtype),
+                      xp.float64)
+        error_sum += float(xp.sum(s * _exact_distance(ns, X_c, ops, bmu)))
+        one_hot = xp.arange(n_units, device=ns.device)[None, :] == bmu[:, None]
+        if n_units > 1:
+            bmu2 = xp.argmax(xp.where(one_hot, -xp.inf, G), axis=1)
+            adjacent = xp.take(adjacency, bmu * n_units + bmu2)
+            wrong_sum += float(xp.sum(xp.where(adjacent, 0.0, s)))
+        hits += _unit_sums(ns, bmu, s[:, None], n_units)[:, 0]
+        parts.append(bmu)
+    return xp.concat(parts), error_sum, wrong_sum, hits
+
+
+class ArrayAPIData:
+    """Training data in another namespace: the facade ``fit`` reads
+    (:mod:`._som_data`). The initialisation's small results (drawn rows, bounds,
+    principal axes) come back to the host as NumPy arrays; the codebook lives in
+    the namespace from the first epoch on."""
+
+    masked = False
+
+    def __init__(self, X, sample_weight, namespace):
+        self.ns = namespace
+        self.X = X
+        self.sample_weight = sample_weight
+        self.n_samples, self.n_features = X.shape
+        self.dtype = _numpy_dtype(namespace, X.dtype)
+
+    def total_weight(self):
+        if self.sample_weight is None:
+            return self.n_samples
+        return float(self.ns.xp.sum(self.ns.xp.astype(self.sample_weight,
+                                                      self.ns.xp.float64)))
+
+    def observed_means(self):  # pragma: no cover - NaN is refused before
+        raise AssertionError("data with NaN stay on NumPy")
+
+    def pca(self):
+        """Weighted mean, eigenvalues and eigenvectors (host, float64): the
+        covariance is summed on the device, its eigenvectors found on the host."""
+        from ._som_init import principal_axes
+
+        xp = self.ns.xp
+        n_samples, n_features = self.X.shape
+        w = _weights(self.ns, self.sample_weight, n_samples, xp.float64)
+        total = xp.sum(w)
+        mean = xp.sum(xp.astype(self.X, xp.float64) * w[:, None], axis=0) / total
+        cov = xp.zeros((n_features, n_features), dtype=xp.float64,
+                       device=self.ns.device)
+        for rows in _chunks(n_samples, n_features, n_features, 8):
+            centred = xp.astype(self.X[rows, :], xp.float64) - mean
+            cov += xp.matrix_transpose(centred * w[rows][:, None]) @ centred
+        return principal_axes(self.ns.to_numpy(mean), self.ns.to_numpy(cov / total))
+
+    def _live(self):
+        if self.sample_weight is None:
+            return np.arange(self.n_samples)
+        return np.flatnonzero(self.ns.to_numpy(self.sample_weight) > 0)
+
+    def draw(self, rng, n_units):
+        live = self._live()
+        rows = rng.choice(live, size=n_units, replace=n_units > live.size)
+        return self.ns.to_numpy(self.ns.xp.take(self.X, self.ns.asarray(rows), axis=0))
+
+    def bounds(self):
+        xp = self.ns.xp
+        X = self.X
+        if self.sample_weight is not None:
+            X = xp.take(X, self.ns.asarray(self._live()), axis=0)
+        return (self.ns.to_numpy(xp.min(X, axis=0)),
+                self.ns.to_numpy(xp.max(X, axis=0)))
+
+    def batch_epoch(self, W, H, *, previous_mass=None, with_error=False):
+        ns = self.ns
+        W = ns.asarray(W)
+        S_aug, mu, error_sum = batch_statistics(ns, self.X, self.sample_weight, W,
+                                                with_error=with_error)
+        H = ns.asarray(H, dtype=ns.xp.float64)
+        if previous_mass is not None:
+            previous_mass = ns.asarray(previous_mass, dtype=ns.xp.float64)
+        W, mass = batch_update(ns, W, S_aug, mu, H, previous_mass)
+        return W, mass, error_sum
+
+    def results(self, W, coords, periods):
+        bmu, error_sum, wrong_sum, hits = bmu_and_errors(
+            self.ns, self.X, self.sample_weight, self.ns.asarray(W), coords, periods)
+        return bmu, error_sum, wrong_sum, hits
