@@ -13,6 +13,7 @@ imported inside the methods that draw, never when :mod:`sknn_math` is imported.
 Decision boundaries are :class:`sklearn.inspection.DecisionBoundaryDisplay`'s job.
 """
 
+import numbers
 from collections import Counter
 
 import numpy as np
@@ -448,19 +449,26 @@ class SOMDisplay:
         else:
             values = estimator.unit_labels_
             # the fitted grouping decides, not a parameter changed since fit
-            n_groups = estimator.cluster_centers_.shape[0]
-            if n_groups == n_units:
+            if estimator._n_clusters is None:
                 raise ValueError(
                     "kind='clusters' needs a map trained with n_clusters; every "
                     "unit is its own cluster otherwise."
                 )
+            n_groups = estimator.cluster_centers_.shape[0]
             default_cmap, default_title = "tab20", f"{n_groups} clusters"
         unit_labels = None
         if y is not None:
             units = estimator.best_matching_unit(X)
-            unit_labels = _majority_labels(units, np.asarray(y), n_units)
+            y = np.asarray(y)
+            if y.ndim != 1 or y.shape[0] != units.shape[0]:
+                raise ValueError(
+                    f"y must hold one label per sample of X: X has "
+                    f"{units.shape[0]} samples, y has shape {y.shape}."
+                )
+            unit_labels = _majority_labels(units, y, n_units)
+        # the grid the map was fitted on, not a parameter changed since fit
         display = cls(values, estimator.unit_coordinates_,
-                      topology=estimator.topology, unit_labels=unit_labels,
+                      topology=estimator._topology, unit_labels=unit_labels,
                       title=default_title if title is None else title)
         return display.plot(ax=ax, cmap=default_cmap if cmap is None else cmap,
                             colorbar=colorbar and kind != "clusters",
@@ -479,6 +487,10 @@ def _feature_index(estimator, feature):
                    if names is None else f"on {list(names)}.")
             )
         return list(names).index(feature), feature
+    if not isinstance(feature, numbers.Integral) or isinstance(feature, bool):
+        raise ValueError(
+            f"feature must be an integer index or a feature name; got {feature!r}."
+        )
     index = int(feature)
     if not 0 <= index < estimator.n_features_in_:
         raise ValueError(
@@ -625,6 +637,6 @@ class ComponentPlanesDisplay:
             *(_feature_index(estimator, f) for f in features), strict=True
         )
         display = cls(estimator.codebook_[:, list(indices)],
-                      estimator.unit_coordinates_, topology=estimator.topology,
+                      estimator.unit_coordinates_, topology=estimator._topology,
                       feature_names=list(names))
         return display.plot(axes=axes, n_cols=n_cols, cmap=cmap, colorbar=colorbar)

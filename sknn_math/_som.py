@@ -15,6 +15,7 @@ The estimator holds parameters, validation and fitted state; the work is done by
 import copy
 import numbers
 import time
+import warnings
 
 import numpy as np
 from sklearn.base import (
@@ -43,8 +44,10 @@ from ._som_dask import (
     dask_training_data,
     dask_unit_values,
 )
-from ._som_data import InMemoryData
+from ._som_data import InMemoryData, relative_weights
 from ._som_grid import (
+    SMALL_MAP_UNITS,
+    automatic_n_units,
     grid_adjacency,
     grid_periods,
     pick_map_shape,
@@ -71,9 +74,14 @@ from ._validation import (
 __all__ = ["SelfOrganizingMap"]
 
 
-def _total_weight(n_samples, sample_weight):
-    """Number of samples, or the sum of their weights (a weight counts as copies)."""
-    return n_samples if sample_weight is None else float(sample_weight.sum())
+def _relative_hits(hits):
+    """Hits divided by the largest: hit-weighted means, with no sum that
+    overflows. A unit whose hits exceed the float range (inf) outweighs the
+    others."""
+    top = hits.max()
+    if np.isinf(top):
+        return np.isinf(hits).astype(np.float64)
+    return hits / top if top > 0 else hits
 
 
 class SelfOrganizingMap(
@@ -96,10 +104,14 @@ class SelfOrganizingMap(
     ----------
     n_rows : int, default=None
         Number of rows of the grid. None picks a shape from the data: about
-        ``5·√n_samples`` units, with sides in the ratio of the spreads along the
-        two leading principal axes. If only one side is given, the other is
-        chosen to reach about the same number of units. With ``sample_weight``,
-        n_samples is the weight sum (a weight counts as that many copies).
+        ``5·√n_samples`` units (at least 2), with sides in the ratio of the
+        spreads along the two leading principal axes. If only one side is
+        given, the other is chosen to reach about the same number of units.
+        With ``sample_weight``, n_samples is the weight sum (a weight counts as
+        that many copies), and the map has at most ``max(m, 100)`` units, m
+        the number of samples of positive weight; a ``UserWarning`` says when
+        the weights make it larger than the samples alone would (normalise the
+        weights, e.g. to mean 1, or set the shape).
 
     n_cols : int, default=None
         Number of columns of the grid. None as for ``n_rows``.
@@ -136,10 +148,16 @@ class SelfOrganizingMap(
 
     decay : {'linear', 'exponential'}, default='linear'
         How the radius (and, online, the learning rate) goes from its start to its
-        end value.
+        end value, at the fraction f of training done.
 
-        - 'linear': ``start + (end - start) · t/T``.
-        - 'exponential': ``start · (end/start)^(t/T)``.
+        - 'linear': ``start + (end - start) · f``.
+        - 'exponential': ``start · (end/start)^f``.
+
+        Batch: ``f = t/(T − 1)`` in epoch t = 0 … T − 1 (T = ``max_iter``), so
+        the last epoch runs at the end value. Online: the schedules advance
+        per sample, ``f = step/(T·n − 1)`` over the T·n steps of training (n
+        samples). ``partial_fit``: ``f = k/(T − 1)`` in its k-th call (from
+        0), then 1. A single step (T = 1) runs at the end value.
 
     algorithm : {'batch', 'online'}, default='batch'
         Training rule.
@@ -284,6 +302,12 @@ class SelfOrganizingMap(
     neighbourhood matrix. float32 data train in float32. Memory beyond the data
     is a few chunks and the neighbourhood matrix, never n_samples × n_units.
 
+    A fitted map answers from what it was fitted with: its grid (shape,
+    ``topology``, ``periodic``), its grouping and, for
+    :func:`sknn_math.metrics.distortion`, the radius and kernel of its last
+    epoch. Parameters changed by ``set_params`` take effect at the next
+    ``fit``.
+
     ``partial_fit`` runs one epoch of the chosen rule on each chunk and advances
     the schedules by one step per call. Once the radius stops changing it
     averages, batch rule, over all chunks seen: the previous prototype counts
@@ -292,9 +316,23 @@ class SelfOrganizingMap(
 
     The quantization error is the mean distance of samples to their
     best-matching prototype; the topographic error the fraction of samples whose
-    best and second-best matching units are not neighbours on the grid (4
-    neighbours on a rectangular map, 6 on a hexagonal one, across the edges of a
-    torus), as in the SOM Toolbox.
+    best and second-best matching units c and c₂ are not neighbours on the grid
+    (4 neighbours on a rectangular map, 6 on a hexagonal one, across the edges
+    of a torus), as in the SOM Toolbox. Under sample weights both are weighted
+    means,
+
+    .. math::
+
+        E_q = \\frac{\\sum_i s_i \\lVert x_i - w_{c(x_i)} \\rVert}{\\sum_i s_i},
+        \\qquad
+        E_t = \\frac{\\sum_i s_i\\, [c(x_i), c_2(x_i) \\text{ not adjacent}]}
+        {\\sum_i s_i},
+
+    the plain means 1/n Σ without them. Weighted means (these, the batch rule
+    and the principal axes of ``init='pca'``) do not change under a common
+    factor on all weights; they are computed with the weights divided by the
+    largest, so that no sum of weights overflows, however large the weights.
+    The online rule and the automatic map size count a weight as copies.
 
     Missing values (NaN) are allowed wherever ``X`` is: a sample meets the
     prototypes on its observed features only, ``‖x_o − w_o‖² = Σ_f observed
@@ -458,7 +496,8 @@ class SelfOrganizingMap(
             ensure_all_finite="allow-nan",
         )
         masked = check_missing(X)
-        sample_weight = check_sample_weight(sample_weight, X, X.dtype)
+        # float64 whatever X's dtype: a weight that float32 cannot hold is legal
+        sample_weight = check_sample_weight(sample_weight, X, np.float64)
         return self._fit(InMemoryData(X, sample_weight, masked), y)
 
     def _fit(self, data, y):
@@ -503,7 +542,9 @@ class SelfOrganizingMap(
         # partial_fit after fit continues the same random stream and schedule.
         self._rng = rng
         self._sigma_last = float(np.ravel(sigma)[-1])
+        self._neighborhood = self.neighborhood
         self._mass = mass
+        self._weight_scale = data.weight_scale  # the unit of _mass
         self.hits_ = np.zeros(W.shape[0])
         self._finalize(data)
         task.end()
@@ -527,6 +568,8 @@ class SelfOrganizingMap(
             )
         self._check_algorithm()
         first_call = not (partial and hasattr(self, "codebook_"))
+        if not first_call:
+            self._check_fitted_geometry()
         data = dask_training_data(
             X, sample_weight,
             n_features=None if first_call else self.n_features_in_,
@@ -567,6 +610,12 @@ class SelfOrganizingMap(
         learning-rate schedules by one step; after ``max_iter`` calls they stay at
         their end values and the batch rule averages over all chunks seen.
 
+        Later calls continue the fitted map on the grid it was fitted on: a
+        ``topology``, ``periodic``, ``n_rows`` or ``n_cols`` that ``set_params``
+        has changed since is a ``ValueError`` (``fit`` trains a map with the new
+        geometry). The training parameters (radius, learning rate, kernel,
+        ``n_clusters``) are read at every call.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
@@ -594,9 +643,11 @@ class SelfOrganizingMap(
         masked = check_missing(X)
         if not first_call and X.dtype != self.codebook_.dtype:
             X = X.astype(self.codebook_.dtype)
-        sample_weight = check_sample_weight(sample_weight, X, X.dtype)
-        if first_call:
-            self._check_algorithm()
+        sample_weight = check_sample_weight(sample_weight, X, np.float64)
+        # every call: set_params may have changed the rule since the last one
+        self._check_algorithm()
+        if not first_call:
+            self._check_fitted_geometry()
         return self._partial_fit(InMemoryData(X, sample_weight, masked), y, first_call)
 
     def _partial_fit(self, data, y, first_call):
@@ -607,6 +658,7 @@ class SelfOrganizingMap(
             self.n_iter_ = 0
             self._sigma_last = None
             self._mass = None
+            self._weight_scale = data.weight_scale
             self.hits_ = np.zeros(self.codebook_.shape[0])
 
         n_samples = data.n_samples
@@ -621,6 +673,13 @@ class SelfOrganizingMap(
             # Only at a constant radius are earlier chunks' estimates of the same
             # fixed point, worth averaging with this one.
             previous = self._mass if sigma == self._sigma_last else None
+            if previous is not None:
+                # The chunks meet in one unit of weight, the larger of the two
+                # scales: nothing overflows, and a side far lighter than the
+                # other fades to the rounding it is (the mass is float64).
+                scale = max(self._weight_scale, data.weight_scale)
+                previous = previous * (self._weight_scale / scale)
+                data.weight_scale = scale
         else:
             eta = np.full(
                 n_samples, decay(self.learning_rate_start, self.learning_rate_end, frac)
@@ -636,9 +695,11 @@ class SelfOrganizingMap(
             self._rng,
             previous_mass=previous,
         )
+        self._weight_scale = data.weight_scale
         self.codebook_ = W
         self.n_iter_ += 1
         self._sigma_last = float(np.ravel(sigma)[-1])
+        self._neighborhood = self.neighborhood
         if self.verbose > 0:
             self._print_epoch(
                 self.n_iter_, None, sigma, eta, error_sum, data,
@@ -679,9 +740,14 @@ class SelfOrganizingMap(
                 with_error=with_error,
                 masked=data.masked,
             )
-        check_finite_result(
-            W, "The codebook", "Scale the data (e.g. StandardScaler) and refit."
-        )
+        cure = "Scale the data (e.g. StandardScaler) and refit."
+        if self.algorithm == "online" and data.weight_scale > 1.0:
+            cure += (
+                " Online, a sample of weight s counts as s presentations; the "
+                f"largest weight is {data.weight_scale:.4g}: normalise the weights "
+                "(e.g. to mean 1)."
+            )
+        check_finite_result(W, "The codebook", cure)
         return W, mass, error_sum
 
     def _check_algorithm(self):
@@ -739,15 +805,18 @@ class SelfOrganizingMap(
             raise ValueError(
                 "init given as an array needs the map shape: set n_rows and n_cols."
             )
+        if init_is_array and np.iscomplexobj(self.init):
+            raise ValueError(
+                "init holds complex numbers; prototypes live in the real input "
+                "space. Pass real initial prototypes (e.g. init.real)."
+            )
         pca = None
         if needs_pca or self.n_rows is None or self.n_cols is None:
             pca = data.pca()
         if self.n_rows is None or self.n_cols is None:
-            # A weight counts as that many copies of its sample (scikit-learn's
-            # convention), so the map is sized from the weight sum: weights scaled
-            # to sum to 1 ask for the map of one sample. Set n_rows/n_cols then.
             n_rows, n_cols = pick_map_shape(
-                data.total_weight(), pca[1], self.topology, self.n_rows, self.n_cols
+                self._automatic_n_units(data), pca[1], self.topology, self.n_rows,
+                self.n_cols,
             )
         else:
             n_rows, n_cols = self.n_rows, self.n_cols
@@ -779,13 +848,64 @@ class SelfOrganizingMap(
         return {
             "n_rows_": n_rows,
             "n_cols_": n_cols,
+            # The grid the codebook lives on: every method of the fitted map
+            # reads these, never the parameters, which set_params may change.
+            "_topology": self.topology,
+            "_periodic": bool(self.periodic),
             "unit_coordinates_": coords,
             "sigma_start_": sigma_start,
             "codebook_": np.ascontiguousarray(W, dtype=data.dtype),
         }
 
+    def _automatic_n_units(self, data):
+        """Units of the automatic map shape, warning when weights enlarge it.
+
+        A weight counts as that many copies of its sample (scikit-learn's
+        convention, which its weight-equivalence check asks for), so the size
+        follows the weight sum, bounded by :func:`._som_grid.automatic_n_units`.
+        """
+        n_live = data.n_live()
+        n_units = automatic_n_units(data.total_weight(), n_live)
+        from_rows = automatic_n_units(n_live, n_live)
+        if n_units > from_rows:
+            warnings.warn(
+                f"sample_weight sums to {data.total_weight():.4g}. Weights count "
+                f"as copies of their samples, so they size the automatic map at "
+                f"{n_units} units where the {n_live} samples alone give "
+                f"{from_rows} (at most max(n_samples, {SMALL_MAP_UNITS}) units). "
+                "Normalise the weights (e.g. to mean 1), or set n_rows and "
+                "n_cols.",
+                UserWarning,
+                stacklevel=2,
+            )
+        return n_units
+
     def _periods(self):
-        return grid_periods(self.n_rows_, self.n_cols_, self.topology, self.periodic)
+        return grid_periods(self.n_rows_, self.n_cols_, self._topology, self._periodic)
+
+    def _check_fitted_geometry(self):
+        """A ``ValueError`` when set_params changed the grid of a fitted map.
+
+        ``partial_fit`` continues the fitted map, whose codebook is laid out on
+        the fitted grid: training it on another would mix two geometries.
+        """
+        changed = [
+            f"{name}={fitted!r} (now {given!r})"
+            for name, fitted, given in (
+                ("topology", self._topology, self.topology),
+                ("periodic", self._periodic, bool(self.periodic)),
+                ("n_rows", self.n_rows_, self.n_rows),
+                ("n_cols", self.n_cols_, self.n_cols),
+            )
+            if given is not None and given != fitted
+        ]
+        if changed:
+            raise ValueError(
+                "partial_fit continues the fitted map, which has "
+                + ", ".join(changed)
+                + ". Call fit to train a map with the new geometry, or set the "
+                "fitted values back."
+            )
 
     def _grid_distances(self):
         return unit_grid_distances(self.unit_coordinates_, self._periods())
@@ -794,7 +914,9 @@ class SelfOrganizingMap(
         # Online schedules hold one value per step: report the epoch's first.
         sigma = float(np.ravel(sigma)[0])
         eta = None if eta is None else float(np.ravel(eta)[0])
-        total = data.total_weight()
+        # The online rule sums the weights themselves, the batch rule the
+        # scaled ones (_som_data).
+        total = data.total_weight() if eta is not None else data.scaled_total()
         rate = "" if eta is None else f", learning rate = {eta:.4g}"
         of = "" if n_epochs is None else f"/{n_epochs}"  # partial_fit has no end
         print(
@@ -808,12 +930,13 @@ class SelfOrganizingMap(
         bmu, error_sum, wrong_sum, hits = data.results(
             self.codebook_, self.unit_coordinates_, self._periods()
         )
-        total = data.total_weight()
+        total = data.scaled_total()
         self.quantization_error_ = error_sum / total
         self.topographic_error_ = (
             float("nan") if self.codebook_.shape[0] == 1 else wrong_sum / total
         )
         self.hits_ = self.hits_ + hits
+        self._n_clusters = self.n_clusters  # the grouping below, for the Displays
         if self.n_clusters is None:
             self.unit_labels_ = np.arange(self.codebook_.shape[0])
             self.cluster_centers_ = self.codebook_
@@ -825,11 +948,11 @@ class SelfOrganizingMap(
                 self._periods(),
                 self.n_clusters,
             )
-            hits = self.hits_[:, None]
+            hits = _relative_hits(self.hits_)
             sums = np.zeros((self.n_clusters, self.codebook_.shape[1]))
-            np.add.at(sums, self.unit_labels_, hits * self.codebook_)
+            np.add.at(sums, self.unit_labels_, hits[:, None] * self.codebook_)
             mass = np.bincount(
-                self.unit_labels_, weights=self.hits_, minlength=self.n_clusters
+                self.unit_labels_, weights=hits, minlength=self.n_clusters
             )
             self.cluster_centers_ = (sums / mass[:, None]).astype(self.codebook_.dtype)
         self.labels_ = self.unit_labels_[bmu]
@@ -1035,8 +1158,11 @@ class SelfOrganizingMap(
         )
 
     def _errors(self, X, sample_weight, masked=None):
+        """Weighted means of the distance and the topographic miss; the weights
+        scaled by their largest, so that no sum of them overflows."""
+        sample_weight = relative_weights(sample_weight)
         _, error_sum, wrong_sum = self._bmu_and_errors(X, sample_weight, masked)
-        total = _total_weight(X.shape[0], sample_weight)
+        total = X.shape[0] if sample_weight is None else sample_weight.sum()
         return error_sum / total, wrong_sum / total
 
     def score(self, X, y=None, sample_weight=None):

@@ -14,6 +14,12 @@ The blocks are summed in another order than the in-memory chunks, so results
 equal the in-memory fit's to rounding, not to the bit. Inside a block the
 kernels run on one thread with single-threaded BLAS: the cluster's threads and
 processes share the cores.
+
+Sample weights are read as in memory (:mod:`._som_data`): the weighted means
+divide every block's weights by one scale, the largest weight, so that no sum
+overflows; the online rule is not run here. The principal axes sum every
+block's features × features covariance: unlike the in-memory fit on many
+features, this path's memory grows as n_features².
 """
 
 import numpy as np
@@ -34,6 +40,7 @@ from ._som_bmu import (
     check_missing,
     observed_distances,
 )
+from ._som_data import relative_weights
 from ._som_init import covariance_sums, mean_sums, principal_axes, weighted_ratio
 from ._som_rules import batch_update, epoch_statistics
 
@@ -59,7 +66,8 @@ _DTYPES = [np.float64, np.float32]
 def _block_summary(start, X_block, s_block):
     """Small facts about one block, summed over the blocks (lists concatenate):
     (holds NaN, holds infinity, first empty rows, n empty rows, bad weights,
-    negative weights, weight sum, rows of positive weight per block)."""
+    negative weights, weight sum, rows of positive weight per block, largest
+    weight per block, sum of the weights over the block's largest per block)."""
     # One sum answers for finite blocks (as in has_missing).
     finite = bool(np.isfinite(X_block.sum()))
     infinite = not finite and bool(np.isinf(X_block).any())
@@ -71,13 +79,20 @@ def _block_summary(start, X_block, s_block):
     else:
         empty = start + np.flatnonzero(nan.all(axis=1))
     if s_block is None:
-        weight_facts = (0, 0, float(X_block.shape[0]), [X_block.shape[0]])
+        n = X_block.shape[0]
+        weight_facts = (0, 0, float(n), [n], [1.0], [float(n)])
     else:
+        finite = bool(np.isfinite(s_block).all())
+        top = float(s_block.max()) if s_block.size and finite else 0.0
+        with np.errstate(over="ignore"):  # a sum beyond the float range is inf
+            weight_sum = float(s_block.sum(dtype=np.float64))
         weight_facts = (
-            int(not np.isfinite(s_block).all()),
+            int(not finite),
             int((s_block < 0).any()),
-            float(s_block.sum(dtype=np.float64)),
+            weight_sum,
             [int(np.count_nonzero(s_block > 0))],
+            [top],
+            [float((s_block / top).sum()) if top > 0 else 0.0],
         )
     return (
         int(nan is not None), int(infinite), empty[:5].tolist(), int(empty.size),
@@ -103,10 +118,12 @@ def dask_training_data(X, sample_weight, *, n_features=None, dtype=None):
             f"X has {X.shape[1]} features, but SelfOrganizingMap is expecting "
             f"{n_features} features as input."
         )
-    sample_weight = check_row_aligned(X, sample_weight, dtype=X.dtype)
+    # float64 whatever X's dtype, as in memory
+    sample_weight = check_row_aligned(X, sample_weight, dtype=np.float64)
     X, sample_weight = dask.persist(X, sample_weight)
     (has_nan, infinite, empty_rows, n_empty, bad, negative, weight_sum,
-     live_per_block) = reduce_row_blocks(_block_summary, X, sample_weight)
+     live_per_block, top_per_block, relative_sum_per_block) = reduce_row_blocks(
+        _block_summary, X, sample_weight)
     if infinite:
         raise ValueError(
             f"Input X contains infinity or a value too large for {X.dtype!r}."
@@ -135,6 +152,8 @@ def dask_training_data(X, sample_weight, *, n_features=None, dtype=None):
         X, sample_weight, bool(has_nan),
         weight_sum=None if sample_weight is None else weight_sum,
         live_per_block=live_per_block,
+        top_per_block=top_per_block,
+        relative_sum_per_block=relative_sum_per_block,
     )
 
 
@@ -144,12 +163,23 @@ def dask_training_data(X, sample_weight, *, n_features=None, dtype=None):
 # --------------------------------------------------------------------------------
 
 
-def _mean_block(start, X_block, s_block, masked):
-    return mean_sums(X_block, s_block, masked=masked)
+def _scaled(s_block, scale, X_block):
+    """The block's weights over ``scale``, in X's dtype, as in memory
+    (:class:`._som_data.InMemoryData`); None when unweighted at scale 1."""
+    if s_block is None:
+        if scale == 1.0:
+            return None
+        s_block = np.ones(X_block.shape[0])
+    return relative_weights(s_block, scale, X_block.dtype)
 
 
-def _covariance_block(start, X_block, s_block, mean, masked):
-    return covariance_sums(X_block, s_block, mean, masked=masked)
+def _mean_block(start, X_block, s_block, scale, masked):
+    return mean_sums(X_block, _scaled(s_block, scale, X_block), masked=masked)
+
+
+def _covariance_block(start, X_block, s_block, scale, mean, masked):
+    return covariance_sums(X_block, _scaled(s_block, scale, X_block), mean,
+                           masked=masked)
 
 
 def _bounds_block(start, X_block, s_block, masked):
@@ -181,14 +211,17 @@ def _rows_block(start, X_block, s_block, ranks_by_start):
     return X_block[rows]
 
 
-def _statistics_block(start, X_block, s_block, operands, with_error, masked):
-    return epoch_statistics(X_block, s_block, operands, with_error=with_error,
-                            masked=masked)
+def _statistics_block(start, X_block, s_block, scale, operands, with_error,
+                      masked):
+    return epoch_statistics(X_block, _scaled(s_block, scale, X_block), operands,
+                            with_error=with_error, masked=masked)
 
 
-def _results_block(start, X_block, s_block, W, coords, periods, masked):
-    bmu, error_sum, wrong_sum = bmu_and_errors(X_block, s_block, W, coords, periods,
-                                               masked=masked)
+def _results_block(start, X_block, s_block, scale, W, coords, periods, masked):
+    bmu, error_sum, wrong_sum = bmu_and_errors(
+        X_block, _scaled(s_block, scale, X_block), W, coords, periods,
+        masked=masked,
+    )
     hits = np.bincount(bmu, weights=s_block, minlength=W.shape[0])
     return bmu, error_sum, wrong_sum, hits
 
@@ -197,7 +230,8 @@ class DaskData:
     """Training data in a dask array, persisted on the workers: the facade of
     :mod:`._som_data` answered by map-reduce over the row blocks."""
 
-    def __init__(self, X, sample_weight, masked, *, weight_sum, live_per_block):
+    def __init__(self, X, sample_weight, masked, *, weight_sum, live_per_block,
+                 top_per_block, relative_sum_per_block):
         self.X = X
         self.sample_weight = sample_weight
         self.masked = masked
@@ -205,10 +239,27 @@ class DaskData:
         self.dtype = X.dtype
         self._weight_sum = weight_sum
         self._live_per_block = np.asarray(live_per_block)
+        self._top_per_block = np.asarray(top_per_block, dtype=np.float64)
+        self._relative_sum_per_block = np.asarray(relative_sum_per_block,
+                                                  dtype=np.float64)
+        # the scale of the weighted means (see _som_data): the largest weight
+        self.weight_scale = float(self._top_per_block.max())
 
     def total_weight(self):
-        """Number of samples, or the sum of their weights."""
+        """Number of samples, or the sum of their weights (infinite beyond the
+        float range)."""
         return self.n_samples if self._weight_sum is None else self._weight_sum
+
+    def scaled_total(self):
+        """Sum of the weights over ``weight_scale``: each block's sum over its
+        largest weight, rescaled (no sum overflows)."""
+        return float(
+            (self._top_per_block / self.weight_scale) @ self._relative_sum_per_block
+        )
+
+    def n_live(self):
+        """Number of samples of positive weight."""
+        return int(self._live_per_block.sum())
 
     def _reduce(self, func, *args, combine=None):
         return reduce_row_blocks(
@@ -219,13 +270,17 @@ class DaskData:
 
     def observed_means(self):
         """Mean of every feature over its observed values, and their weight."""
-        total, observed_weight = self._reduce(_mean_block, True)
+        total, observed_weight = self._reduce(_mean_block, self.weight_scale, True)
         return weighted_ratio(total, observed_weight), observed_weight
 
     def pca(self):
-        """Weighted principal axes: two map-reduce passes (mean, covariance)."""
-        mean = weighted_ratio(*self._reduce(_mean_block, self.masked))
-        cov = weighted_ratio(*self._reduce(_covariance_block, mean, self.masked))
+        """Weighted mean and leading principal axes: two map-reduce passes
+        (mean, covariance; the covariance is features × features)."""
+        scale = self.weight_scale
+        mean = weighted_ratio(*self._reduce(_mean_block, scale, self.masked))
+        cov = weighted_ratio(
+            *self._reduce(_covariance_block, scale, mean, self.masked)
+        )
         return principal_axes(mean, cov)
 
     def draw(self, rng, n_units):
@@ -260,7 +315,8 @@ class DaskData:
         workers, the update on the client. ``(W, mass, error_sum)``."""
         operands = bmu_operands(W, self.dtype)
         S_aug, error_sum = self._reduce(
-            _statistics_block, broadcast(operands), with_error, self.masked
+            _statistics_block, self.weight_scale, broadcast(operands), with_error,
+            self.masked,
         )
         mu = operands.mu.astype(np.float64)
         W, mass = batch_update(W, S_aug, mu, H, previous_mass=previous_mass)
@@ -272,7 +328,7 @@ class DaskData:
         client."""
         parts = collect_row_blocks(
             _results_block, self.X, self.sample_weight,
-            args=(W, coords, periods, self.masked),
+            args=(self.weight_scale, W, coords, periods, self.masked),
         )
         bmu = np.concatenate([part[0] for part in parts])
         error_sum = sum(part[1] for part in parts)
@@ -330,21 +386,40 @@ def dask_distances(X, W):
 
 
 def _errors_block(start, X_block, s_block, W, coords, periods):
+    """``(error sum, miss sum, weight sum, scale)`` of a block, the sums with
+    the weights over the block's largest (the scale)."""
     masked = check_missing(X_block, row_offset=start)
+    scale = 1.0
+    if s_block is not None:
+        scale = float(s_block.max()) if s_block.size else 0.0
+        s_block = relative_weights(s_block, scale) if scale > 0 else s_block
     _, error_sum, wrong_sum = bmu_and_errors(
         X_block, s_block, W.astype(X_block.dtype, copy=False), coords, periods,
         masked=masked,
     )
     total = X_block.shape[0] if s_block is None else float(s_block.sum())
-    return error_sum, wrong_sum, total
+    return error_sum, wrong_sum, total, scale
+
+
+def _combine_scaled(*parts):
+    """Sums of blocks at different scales, at the largest: no sum overflows."""
+    scale = max(part[3] for part in parts)
+    if scale == 0:
+        return 0.0, 0.0, 0.0, 0.0
+    sums = np.zeros(3)
+    for *block_sums, block_scale in parts:
+        sums += (block_scale / scale) * np.asarray(block_sums)
+    return (*sums.tolist(), scale)
 
 
 def dask_errors(X, sample_weight, W, coords, periods):
     """``(quantization error, topographic error)`` of ``X``, computed: the
-    blocks' error sums and weights added up on the workers."""
+    blocks' error sums and weights added up on the workers, as weighted means
+    whose weights are scaled to their largest."""
     sample_weight = check_row_aligned(X, sample_weight, dtype=np.float64)
-    error_sum, wrong_sum, total = reduce_row_blocks(
-        _errors_block, X, sample_weight, args=(W, coords, periods)
+    error_sum, wrong_sum, total, _ = reduce_row_blocks(
+        _errors_block, X, sample_weight, args=(W, coords, periods),
+        combine=_combine_scaled,
     )
     if not total > 0:
         raise ValueError(

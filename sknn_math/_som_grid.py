@@ -14,6 +14,8 @@ import numpy as np
 __all__ = [
     "ADJACENCY_TOL",
     "HEX_ROW_HEIGHT",
+    "SMALL_MAP_UNITS",
+    "automatic_n_units",
     "grid_adjacency",
     "grid_distances",
     "grid_periods",
@@ -121,13 +123,33 @@ def unit_polygons(coords, topology):
     return np.asarray(coords, dtype=float)[:, None, :] + shape[None]
 
 
-def pick_map_shape(n_samples, eigenvalues, topology, n_rows, n_cols):
-    """Map shape from the data: about 5·√n units, sides as the principal axes.
+# The automatic map never has more units than max(samples, SMALL_MAP_UNITS): a
+# map of 100 units (10 × 10, a 100 × 100 neighbourhood matrix) costs little
+# whatever the data, and below it 5·√n units already exceed n only for n < 25.
+SMALL_MAP_UNITS = 100
+
+
+def automatic_n_units(total_weight, n_samples):
+    """Units of the automatic map: about 5·√(total weight), at least 2, at most
+    ``max(n_samples, SMALL_MAP_UNITS)``.
+
+    ``total_weight`` is the number of samples, or the sum of their weights (a
+    weight counts as that many copies); it may be infinite (a sum beyond the
+    float range), which asks for the bound. ``n_samples`` counts the samples
+    of positive weight.
+    """
+    wanted = 5.0 * sqrt(total_weight)  # inf stays inf, and min() bounds it
+    return max(int(round(min(wanted, max(n_samples, SMALL_MAP_UNITS)))), 2)
+
+
+def pick_map_shape(n_units, eigenvalues, topology, n_rows, n_cols):
+    """Map shape of about ``n_units`` units, sides as the principal axes.
 
     The side ratio is sqrt(λ1/λ2), the ratio of the spreads along the two leading
     principal axes (Vesanto's SOM Toolbox rule); rows run along the first axis.
+    ``n_units`` comes from :func:`automatic_n_units`; a side given completes
+    it with the other.
     """
-    n_units = max(int(round(5.0 * sqrt(n_samples))), 2)
     lam1 = eigenvalues[0] if eigenvalues.size > 0 else 0.0
     lam2 = eigenvalues[1] if eigenvalues.size > 1 else 0.0
     if n_rows is not None:
@@ -142,6 +164,7 @@ def pick_map_shape(n_samples, eigenvalues, topology, n_rows, n_cols):
         if topology == "hexagonal":
             # Rows are sqrt(3)/2 apart: more of them fit in the same height.
             ratio /= HEX_ROW_HEIGHT
-        rows = int(min(max(round(sqrt(n_units * ratio)), 1), n_units))
+        # min() first: a vanishing λ2 makes the ratio infinite
+        rows = max(1, int(round(min(sqrt(n_units * ratio), n_units))))
         n_cols = max(1, int(round(n_units / rows)))
     return rows, n_cols

@@ -41,6 +41,7 @@ from ._som_bmu import (
     missing_mask,
     two_best_units,
 )
+from ._som_data import relative_weights
 from ._som_grid import grid_adjacency, grid_distances
 from ._som_kernels import NEIGHBORHOODS
 from ._validation import check_sample_weight
@@ -83,6 +84,12 @@ def _check_data(som, X):
     X = validate_data(som, X, reset=False, dtype=[np.float64, np.float32],
                       ensure_all_finite="allow-nan")
     return X, check_missing(X)
+
+
+def _check_weights(sample_weight, X):
+    """Validated weights scaled by their largest (None stays None): the weighted
+    means below do not change, and no sum of weights overflows."""
+    return relative_weights(check_sample_weight(sample_weight, X, np.float64))
 
 
 def _total_weight(n_samples, sample_weight):
@@ -177,8 +184,8 @@ def distortion(som, X, sample_weight=None, *, sigma=None):
         Weight of every sample; a weight counts as that many copies.
 
     sigma : float, default=None
-        Radius of the neighbourhood kernel; None uses the map's final radius,
-        ``som.sigma_end``.
+        Radius of the neighbourhood kernel; None uses the radius of the map's
+        last training epoch (``sigma_end`` once ``fit`` has run its schedule).
 
     Returns
     -------
@@ -217,8 +224,9 @@ def distortion(som, X, sample_weight=None, *, sigma=None):
     True
     """
     X, masked = _check_data(som, X)
-    sample_weight = check_sample_weight(sample_weight, X, np.float64)
-    sigma = som.sigma_end if sigma is None else sigma
+    sample_weight = _check_weights(sample_weight, X)
+    # the radius and kernel the map was trained with, not the parameters now
+    sigma = som._sigma_last if sigma is None else sigma
     if not (isinstance(sigma, numbers.Real) and sigma > 0):
         raise ValueError(f"sigma must be a positive number, got {sigma!r}.")
     W = som.codebook_.astype(X.dtype, copy=False)
@@ -228,7 +236,7 @@ def distortion(som, X, sample_weight=None, *, sigma=None):
     # Σ_k h(c,k) ‖x − w_k‖² = M_c ‖x‖² − 2 x·V_c + Q_c. Over the observed
     # features only, x is 0 where missing (chunk_products sets it so) and Q_c
     # drops the missing features' Q_cf = Σ_k h(c,k) w_kf².
-    H = NEIGHBORHOODS[som.neighborhood](som._grid_distances(), float(sigma))
+    H = NEIGHBORHOODS[som._neighborhood](som._grid_distances(), float(sigma))
     W_c = operands.W_c.astype(np.float64)
     M = H.sum(axis=1)
     V = H @ W_c
@@ -536,7 +544,7 @@ def combined_error(som, X, sample_weight=None):
     True
     """
     X, masked = _check_data(som, X)
-    sample_weight = check_sample_weight(sample_weight, X, np.float64)
+    sample_weight = _check_weights(sample_weight, X)
     W = som.codebook_.astype(X.dtype, copy=False)
     N = W.shape[0]
     if N == 1:
