@@ -14,9 +14,11 @@
       J(θ) = \\frac{Σ_b S_b}{Σ_i w_i} + \\text{penalty}(θ), \\qquad
       ∇J = \\frac{Σ_b ∇S_b}{Σ_i w_i} + ∇\\text{penalty}(θ),
 
-  which scipy's L-BFGS-B steps on. X, the encoded targets and the weights are
-  persisted on the workers once; each evaluation sends θ (small) and receives one
-  loss and one gradient.
+  which scipy's L-BFGS-B steps on. As in memory, the blocks hold the weights
+  divided by their largest one (found with Σw in one pass over the blocks), so
+  no sum of weights overflows; the penalty is given the factor back. X, the
+  encoded targets and the weights are persisted on the workers once; each
+  evaluation sends θ (small) and receives one loss and one gradient.
 - **SGD and Adam** stream the blocks through the training loop in their order,
   the next block fetched while the client trains on the current one: one epoch is
   one pass over every block, shuffled within each block (a block's last
@@ -54,6 +56,7 @@ from ._dask import (
 )
 from ._parallel import blas_threads_for
 from ._training import _MiniBatches, _views, pack_parameters
+from ._validation import normalize_sample_weight
 
 _FLOAT_DTYPES = [np.float64, np.float32]
 
@@ -259,7 +262,13 @@ def _encode_on_client(network, y2, one_d, first_call, classes, incremental, dtyp
 class _TrainingBlocks:
     """The training data on the workers, checked and persisted once: ``X``, the
     encoded targets ``Y`` and the sample weights (None when unweighted), with the
-    same row blocks; ``n_samples`` and ``total_weight`` (Σw) over all blocks."""
+    same row blocks; ``n_samples``, the largest weight ``weight_scale`` and
+    ``total_weight``, Σw / ``weight_scale``, over all blocks.
+
+    L-BFGS's blocks hold the weights divided by ``weight_scale``; the stream keeps
+    them in float64 and normalises each block as ``partial_fit`` normalises its
+    chunk, so that an epoch is exactly ``partial_fit`` on each block in turn.
+    """
 
     def __init__(self, network, X, y2, one_d, sample_weight, dtype, incremental,
                  class_weight):
@@ -272,20 +281,26 @@ class _TrainingBlocks:
         weights = None
         if sample_weight is not None or class_weight is not None:
             # the helpers align 2-D blocks only: weights travel as a column
-            sw = check_row_aligned(X, sample_weight, dtype=dtype)
+            sw = check_row_aligned(X, sample_weight, dtype=np.float64)
             weigh, others = ((_class_weights, (y2,)) if sw is None else
                              (_sample_weights, (y2, sw[:, np.newaxis])))
+            # float64 until normalised, as in memory: weights beyond float32's
+            # range still train a float32 model as their ratios say
             weights = map_row_blocks(weigh, X, *others,
-                                     args=(model, dtype, one_d, incremental),
-                                     dtype=dtype)
-        self.X, self.Y, self.sample_weight = dask.persist(X_checked, Y, weights)
+                                     args=(model, np.float64, one_d, incremental),
+                                     dtype=np.float64)
+        self.X, self.Y, weights = dask.persist(X_checked, Y, weights)
         # Computing the sizes and Σw runs every check: bad data fail here, before
         # any training.
-        self.n_samples, self.total_weight = reduce_row_blocks(
-            _block_size, self.X, self.Y, self.sample_weight)
-        if not self.total_weight > 0:
+        self.n_samples, self.weight_scale, self.total_weight = reduce_row_blocks(
+            _block_size, self.X, self.Y, weights, combine=_combine_sizes)
+        if not self.weight_scale > 0:
             raise ValueError("sample_weight sums to zero; at least one sample needs "
                              "a positive weight.")
+        self._dtype = dtype
+        if weights is not None and network.solver == "lbfgs":
+            weights = (weights / self.weight_scale).astype(dtype).persist()
+        self.sample_weight = weights
         self._model = _delayed(model, "network")
 
     def loss_grad(self, network, params):
@@ -298,12 +313,14 @@ class _TrainingBlocks:
                 args=(self._model, theta))
             params.grad[...] = grad_sum / self.total_weight
             return loss_sum / self.total_weight + network._penalty(
-                params.weights, params.weight_grads, self.total_weight)
+                params.weights, params.weight_grads,
+                self.weight_scale * self.total_weight)
         return loss_grad
 
     def stream(self):
-        """Each block's ``(X, Y, sample_weight)`` as NumPy arrays, in order, the
-        next block fetched while the caller trains on this one."""
+        """Each block's ``(X, Y, sample_weight, weight_scale)`` as NumPy arrays, in
+        order, the next block fetched while the caller trains on this one; the
+        weights divided by the block's largest one, ``weight_scale``."""
         blocks = [a.to_delayed().ravel() for a in (self.X, self.Y)]
         weights = (self.sample_weight.to_delayed().ravel()
                    if self.sample_weight is not None else [None] * len(blocks[0]))
@@ -314,10 +331,13 @@ class _TrainingBlocks:
         with ThreadPoolExecutor(1) as fetcher:
             pending = fetcher.submit(context.run, dask.compute, *parts[0])
             for b in range(len(parts)):
-                block = pending.result()
+                X, Y, sample_weight = pending.result()
                 if b + 1 < len(parts):
                     pending = fetcher.submit(context.run, dask.compute, *parts[b + 1])
-                yield block
+                if sample_weight is not None and not np.any(sample_weight > 0):
+                    yield X, Y, np.zeros(X.shape[0], self._dtype), 1.0
+                    continue
+                yield X, Y, *normalize_sample_weight(sample_weight, self._dtype)
 
 
 def _fit_stream(network, params, data, incremental, validation_data, task):
@@ -334,17 +354,20 @@ def _fit_stream(network, params, data, incremental, validation_data, task):
 
     def run_epoch(optimizer):
         accumulated = 0.0
-        for X, Y, sample_weight in data.stream():
+        for X, Y, sample_weight, weight_scale in data.stream():
             batches = _MiniBatches(X, Y, sample_weight,
                                    network._batch_rows(X.shape[0]),
-                                   network.shuffle, network._random_state)
+                                   network.shuffle, network._random_state,
+                                   weight_scale)
             if not batches.total_weight > 0:
                 continue  # a block of zero weight adds nothing
             last_rows = batches.n_samples % batches.rows
             loss = network._run_epoch(
                 params, batches, workspace(batches.rows, X.shape[1]),
                 workspace(last_rows, X.shape[1]) if last_rows else None, optimizer)
-            accumulated += loss * batches.total_weight
+            # the block's Σw on the scale of data.total_weight
+            accumulated += loss * (batches.total_weight * weight_scale
+                                   / data.weight_scale)
         return float(accumulated / data.total_weight)
 
     network._run_epochs(params, run_epoch, data.n_samples, validation,
@@ -389,9 +412,25 @@ def _weights(start, y, sample_weight, model, dtype, one_d, incremental):
 
 
 def _block_size(start, X, Y, sample_weight):
+    """The block's rows, largest weight m and Σ(w / m) (1 and the rows when
+    unweighted; 0 and 0 for weights all zero)."""
     n_rows = X.shape[0]
-    return n_rows, float(n_rows if sample_weight is None
-                         else sample_weight.sum(dtype=np.float64))
+    if sample_weight is None:
+        return n_rows, 1.0, float(n_rows)
+    largest = float(sample_weight.max()) if n_rows else 0.0
+    if not largest > 0:
+        return n_rows, 0.0, 0.0
+    return n_rows, largest, float((sample_weight / largest).sum())
+
+
+def _combine_sizes(*parts):
+    """Blocks' ``(rows, m, Σ w/m)`` as one: Σ w/M = Σ_b (m_b/M) Σ_{i∈b} w_i/m_b
+    with M the largest m_b, a sum that cannot overflow."""
+    largest = max(m for _, m, _ in parts)
+    n_rows = sum(n for n, _, _ in parts)
+    if not largest > 0:
+        return n_rows, 0.0, 0.0
+    return n_rows, largest, sum(m / largest * total for _, m, total in parts)
 
 
 def _block_loss_grad(start, X, Y, sample_weight, model, theta):
@@ -450,6 +489,10 @@ def score_blocks(network, X, y, sample_weight):
     _check_features(network, X, d, reset=False)
     y2, one_d = _row_aligned_targets(X, y)
     sw = check_row_aligned(X, sample_weight)
+    if sw is not None:
+        # a weighted mean ignores a common factor; without it the sums of weights
+        # such as 1e308 overflow
+        sw = sw / abs(sw).max()
     model = _delayed(_worker_copy(network), "network")
     if not network._y_numeric:
         correct, total = reduce_row_blocks(_accuracy_sums, X, y2, sw,

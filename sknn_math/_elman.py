@@ -593,9 +593,15 @@ class ElmanRegressor(RegressorTask, _BaseElman):
         weight sum as in scikit-learn's MLP, so it fades as the data grow. The
         default, far above the MLP's, came out of a sweep over memory, counting,
         comparison and forecasting tasks (``benchmarks/tune_defaults.md``): small
-        recurrent nets over-fit short series without it.
+        recurrent nets over-fit short series without it. 'lbfgs' minimises the
+        objective of the Notes with this α; 'sgd' and 'adam' add the penalty once
+        per mini-batch, scaled by 1 / Σ_batch w, and settle where that objective
+        with α · n_sequences / batch_size would (scikit-learn's convention).
     l1_ratio : float, default=0.0
         Mix of the penalty: 0 is L2 (ridge, as scikit-learn's MLP), 1 is L1.
+        Under 'sgd' and 'adam' the L1 part is a proximal (soft-thresholding) step
+        after each update, which sets weights to exactly zero; 'lbfgs' follows
+        its subgradient, which leaves small weights that are not exactly zero.
     loss : {'squared_error'}, default='squared_error'
         Half the mean squared error over the outputs ("actual minus predicted").
     batch_size : int or 'auto', default='auto'
@@ -705,10 +711,12 @@ class ElmanRegressor(RegressorTask, _BaseElman):
         h_t = σ(x_t W_{xh} + h_{t-1} W_{hh} + b_h), \\qquad
         ŷ = h_T W_{hy} + b_y
 
-    It is trained on the mean loss plus the penalty
+    It is trained on the weighted mean loss plus the penalty
     :math:`\\frac{α}{Σ_i w_i}(\\frac{1-ρ}{2}‖W‖_2^2 + ρ‖W‖_1)` over
-    the three weight matrices, by backpropagation through time: with
-    δ_t = ∂ℓ/∂z_t,
+    the three weight matrices ('lbfgs' exactly; 'sgd' and 'adam' on each
+    mini-batch, see ``alpha``), by backpropagation through time: with the output
+    gradient of sequence i, δ_{out,i} = (w_i / Σ_j w_j)(ŷ_i − y_i) / K for the
+    squared error over K outputs, and δ_t = ∂ℓ/∂z_t,
 
     .. math::
 
@@ -920,9 +928,15 @@ class ElmanClassifier(ClassifierTask, _BaseElman):
         weight sum as in scikit-learn's MLP, so it fades as the data grow. The
         default, far above the MLP's, came out of a sweep over memory, counting,
         comparison and forecasting tasks (``benchmarks/tune_defaults.md``): small
-        recurrent nets over-fit short series without it.
+        recurrent nets over-fit short series without it. 'lbfgs' minimises the
+        objective of the Notes with this α; 'sgd' and 'adam' add the penalty once
+        per mini-batch, scaled by 1 / Σ_batch w, and settle where that objective
+        with α · n_sequences / batch_size would (scikit-learn's convention).
     l1_ratio : float, default=0.0
         Mix of the penalty: 0 is L2 (ridge, as scikit-learn's MLP), 1 is L1.
+        Under 'sgd' and 'adam' the L1 part is a proximal (soft-thresholding) step
+        after each update, which sets weights to exactly zero; 'lbfgs' follows
+        its subgradient, which leaves small weights that are not exactly zero.
     loss : {'log_loss', 'squared_error'}, default='log_loss'
         The data term of the objective.
 
@@ -1040,9 +1054,12 @@ class ElmanClassifier(ClassifierTask, _BaseElman):
         h_t = σ(x_t W_{xh} + h_{t-1} W_{hh} + b_h), \\qquad
         ŷ = \\mathrm{softmax}(h_T W_{hy} + b_y)
 
-    It is trained on the mean loss plus the penalty
+    It is trained on the weighted mean loss plus the penalty
     :math:`\\frac{α}{Σ_i w_i}(\\frac{1-ρ}{2}‖W‖_2^2 + ρ‖W‖_1)` over
-    the three weight matrices, by backpropagation through time: with
+    the three weight matrices ('lbfgs' exactly; 'sgd' and 'adam' on each
+    mini-batch, see ``alpha``), by backpropagation through time: with the output
+    gradient of sequence i, δ_{out,i} = (w_i / Σ_j w_j)(ŷ_i − y_i) for log loss
+    (computed from the logits, exact where the probabilities saturate), and
     δ_t = ∂ℓ/∂z_t,
 
     .. math::

@@ -156,9 +156,16 @@ class SigmoidMLPClassifier(ClassifierTask, _BaseMLP):
         - 'lbfgs': full-batch L-BFGS-B from :func:`scipy.optimize.minimize`;
           often the most accurate on a few hundred samples.
     alpha : float, default=1e-4
-        Strength of the penalty on the weights (never the biases).
+        Strength of the penalty on the weights (never the biases), divided by the
+        weight sum as in scikit-learn's MLP. 'lbfgs' minimises the objective of
+        the Notes with this α; 'sgd' and 'adam' add the penalty once per
+        mini-batch, scaled by 1 / Σ_batch w, and settle where that objective with
+        α · n_samples / batch_size would (scikit-learn's convention).
     l1_ratio : float, default=0.0
         Mix of the penalty: 0 is L2 (ridge, as scikit-learn's MLP), 1 is L1.
+        Under 'sgd' and 'adam' the L1 part is a proximal (soft-thresholding) step
+        after each update, which sets weights to exactly zero; 'lbfgs' follows
+        its subgradient, which leaves small weights that are not exactly zero.
     loss : {'log_loss', 'squared_error'}, default='log_loss'
         The data term of the objective.
 
@@ -276,10 +283,14 @@ class SigmoidMLPClassifier(ClassifierTask, _BaseMLP):
         \\frac{α}{Σ_i w_i}\\Big(\\frac{1-ρ}{2}\\sum_l ‖W_l‖_2^2
         + ρ\\sum_l ‖W_l‖_1\\Big),
 
-    ρ = ``l1_ratio``, by backpropagation: δ_L = ŷ − y for log loss, then
-    δ_{l−1} = (δ_l W_lᵀ) ⊙ σ'(z_{l−1}). Given the same ``coefs_`` and
-    ``intercepts_``, ``predict_proba`` equals scikit-learn's
-    ``MLPClassifier(activation="logistic")``.
+    ρ = ``l1_ratio`` ('lbfgs' exactly; 'sgd' and 'adam' on each mini-batch, see
+    ``alpha``), by backpropagation: the output gradient of sample i is
+    δ_{L,i} = (w_i / Σ_j w_j)(ŷ_i − y_i) for log loss (for squared error over K
+    outputs, (w_i / Σ_j w_j)(ŷ_i − y_i) / K through the output's derivative),
+    then δ_{l−1} = (δ_l W_lᵀ) ⊙ σ'(z_{l−1}). The log loss is computed from the
+    logits (log-softmax, log-sigmoid), exact where the probabilities saturate.
+    Given the same ``coefs_`` and ``intercepts_``, ``predict_proba`` equals
+    scikit-learn's ``MLPClassifier(activation="logistic")``.
 
     References
     ----------
@@ -401,9 +412,16 @@ class SigmoidMLPRegressor(RegressorTask, _BaseMLP):
         - 'lbfgs': full-batch L-BFGS-B from :func:`scipy.optimize.minimize`;
           often the most accurate on a few hundred samples.
     alpha : float, default=1e-4
-        Strength of the penalty on the weights (never the biases).
+        Strength of the penalty on the weights (never the biases), divided by the
+        weight sum as in scikit-learn's MLP. 'lbfgs' minimises the objective of
+        the Notes with this α; 'sgd' and 'adam' add the penalty once per
+        mini-batch, scaled by 1 / Σ_batch w, and settle where that objective with
+        α · n_samples / batch_size would (scikit-learn's convention).
     l1_ratio : float, default=0.0
         Mix of the penalty: 0 is L2 (ridge, as scikit-learn's MLP), 1 is L1.
+        Under 'sgd' and 'adam' the L1 part is a proximal (soft-thresholding) step
+        after each update, which sets weights to exactly zero; 'lbfgs' follows
+        its subgradient, which leaves small weights that are not exactly zero.
     loss : {'squared_error', 'poisson'}, default='squared_error'
         The data term of the objective.
 
@@ -506,7 +524,9 @@ class SigmoidMLPRegressor(RegressorTask, _BaseMLP):
     -----
     The forward pass is :math:`h_l = σ(h_{l-1} W_l + b_l)` with an identity output
     layer; the loss is :math:`\\frac{1}{2 n_{out}} Σ_k (ŷ_k − y_k)^2` averaged over
-    samples, plus the elastic-net penalty of :class:`SigmoidMLPClassifier`.
+    samples, plus the elastic-net penalty of :class:`SigmoidMLPClassifier`. The
+    output gradient of sample i is δ_{L,i} = (w_i / Σ_j w_j)(ŷ_i − y_i) / n_out
+    (for the Poisson loss, (w_i / Σ_j w_j)(ŷ_i − y_i)).
     Given the same weights, ``predict`` equals scikit-learn's ``MLPRegressor``.
 
     References

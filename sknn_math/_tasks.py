@@ -13,7 +13,7 @@ import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.class_weight import compute_class_weight, compute_sample_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, column_or_1d
@@ -33,6 +33,19 @@ def _score_blocks(estimator, X, y, sample_weight):
     from ._dask_networks import score_blocks
 
     return score_blocks(estimator, X, y, sample_weight)
+
+
+def _scaled_for_score(sample_weight):
+    """Weights divided by their largest magnitude, for a score that is a weighted
+    mean (accuracy, R²): the factor changes nothing but keeps sums of weights such
+    as 1e308, or 3e38 in float32, from overflowing to a NaN score."""
+    if sample_weight is None or np.ndim(sample_weight) != 1:
+        return sample_weight
+    sample_weight = np.asarray(sample_weight, dtype=np.float64)
+    scale = np.max(np.abs(sample_weight), initial=0.0)
+    if not (np.isfinite(scale) and scale > 0):
+        return sample_weight  # the metric's own checks refuse it
+    return sample_weight / scale
 
 
 def is_stochastic(estimator):
@@ -128,7 +141,14 @@ class ClassifierTask(ClassifierMixin):
                     f"class_weight names labels {sorted(missing, key=str)} that are "
                     f"not in the data's classes {self.classes_.tolist()}."
                 )
-        weights = compute_sample_weight(self.class_weight, y).astype(dtype)
+            # Against every class of the model, not only those of this y: a
+            # partial_fit chunk may lack some (as SGDClassifier.partial_fit does).
+            y = column_or_1d(y)
+            per_class = compute_class_weight(self.class_weight,
+                                             classes=self.classes_, y=y)
+            weights = per_class[np.searchsorted(self.classes_, y)].astype(dtype)
+        else:
+            weights = compute_sample_weight(self.class_weight, y).astype(dtype)
         return weights if sample_weight is None else weights * sample_weight
 
     def _output_activation(self):
@@ -265,7 +285,7 @@ class ClassifierTask(ClassifierMixin):
         """
         if is_dask_array(X):
             return _score_blocks(self, X, y, sample_weight)
-        return super().score(X, y, sample_weight=sample_weight)
+        return super().score(X, y, sample_weight=_scaled_for_score(sample_weight))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -378,7 +398,7 @@ class RegressorTask(RegressorMixin):
         """
         if is_dask_array(X):
             return _score_blocks(self, X, y, sample_weight)
-        return super().score(X, y, sample_weight=sample_weight)
+        return super().score(X, y, sample_weight=_scaled_for_score(sample_weight))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -16,6 +16,20 @@ weights only, never on biases:
            + α\\big(\\tfrac{1 − ρ}{2} ‖W‖_2^2 + ρ ‖W‖_1\\big)\\Big)
 
 with α = ``alpha`` and ρ = ``l1_ratio``. With ρ = 0 it is scikit-learn's MLP loss.
+L-BFGS minimises J itself, on all the data, and so do SGD and Adam when one batch
+holds all of it. Otherwise they step on each mini-batch b's J_b, the same formula
+over the batch's samples: the penalty enters every step scaled by 1/Σ_{i∈b} w_i,
+so an epoch of n/|b| steps adds it n/|b| times, and the point they settle at is
+(in expectation) the minimiser of J with α·n/|b| (with weights α·Σw/Σ_{i∈b} w_i)
+in place of α — scikit-learn's convention, which this loop keeps. Under SGD and
+Adam the L1 term is a proximal step (soft thresholding, ``_optimizers``) that
+sets weights to exactly zero; L-BFGS uses its subgradient, which leaves small
+weights that are not exactly zero.
+
+The data term ignores a common factor of the sample weights, and the weights are
+divided by their maximum before training (``_training_weights``), so that sums of
+weights cannot overflow or underflow; the penalty keeps the α/Σw of the weights
+as given.
 """
 
 import math
@@ -45,6 +59,7 @@ from ._validation import (
     StrOptions,
     check_sample_weight,
     fit_context,
+    normalize_sample_weight,
     reject_non_numeric,
 )
 
@@ -141,10 +156,16 @@ class _Diverged(Exception):
 
 
 class _MiniBatches:
-    """The mini-batches of one epoch after another, shuffled if asked."""
+    """The mini-batches of one epoch after another, shuffled if asked.
 
-    def __init__(self, X, Y, sample_weight, rows, shuffle, rng):
+    ``sample_weight`` are the weights divided by ``weight_scale`` (their maximum,
+    :func:`._validation.normalize_sample_weight`): the losses are weighted means,
+    which the factor leaves alone, and the penalty takes it back.
+    """
+
+    def __init__(self, X, Y, sample_weight, rows, shuffle, rng, weight_scale=1.0):
         self.X, self.Y, self.sample_weight = X, Y, sample_weight
+        self.weight_scale = weight_scale
         self.rows = rows
         self.n_samples = X.shape[0]
         self.total_weight = (self.n_samples if sample_weight is None
@@ -390,8 +411,8 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         dtype = X.dtype if first_call else self.coefs_[0].dtype
         X = X.astype(dtype, copy=False)
         Y = Y.astype(dtype, copy=False)
-        sample_weight = check_sample_weight(sample_weight, X, dtype)
-        sample_weight = self._apply_class_weight(y, sample_weight, dtype, incremental)
+        sample_weight, weight_scale = self._training_weights(
+            sample_weight, X, y, dtype, incremental)
         if validation_data is not None:
             validation_data = self._validate_validation_data(
                 *validation_data, Y.shape[1], dtype)
@@ -410,14 +431,35 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                 workspace = self._make_workspace(X.shape[0], X.shape[1], dtype)
                 self._fit_lbfgs(
                     params,
-                    lambda: self._loss_grad(params, X, Y, sample_weight, workspace),
+                    lambda: self._loss_grad(params, X, Y, sample_weight, workspace,
+                                            weight_scale),
                     X.shape[0], task,
                 )
             else:
-                self._fit_stochastic(params, X, Y, sample_weight, incremental,
-                                     validation_data, task)
+                self._fit_stochastic(params, X, Y, sample_weight, weight_scale,
+                                     incremental, validation_data, task)
         task.end()
         return self
+
+    def _training_weights(self, sample_weight, X, y, dtype, incremental):
+        """The sample weights with the class weights folded in, divided by their
+        maximum, as ``dtype`` (None when unweighted), and that maximum.
+
+        Formed in float64 and normalised before the cast, so that weights beyond
+        float32's range, or whose sum is, train a float32 model as their ratios
+        say. The data term is a weighted mean and ignores the factor; the penalty,
+        α/Σw, is given it back (``_loss_grad``), so that the objective is exactly
+        the one of the weights as given, as in scikit-learn. ``partial_fit``
+        normalises each call's weights by their own maximum: since every batch's
+        loss is a weighted mean and its penalty is scaled back, a chunk trains as
+        its weights say whatever the other chunks' weights are.
+        """
+        sample_weight = check_sample_weight(sample_weight, X, np.float64)
+        sample_weight = self._apply_class_weight(y, sample_weight, np.float64,
+                                                 incremental)
+        what = ("sample_weight" if getattr(self, "class_weight", None) is None
+                else "sample_weight times class_weight")
+        return normalize_sample_weight(sample_weight, dtype, what)
 
     def _is_first_call(self, incremental):
         """Whether this call starts afresh (else it continues the fitted
@@ -482,9 +524,16 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                 f"y_val has {Y_val.shape[1]} output(s) but y has {n_outputs}."
             )
         X_val = X_val.astype(dtype, copy=False)
-        sample_weight_val = check_sample_weight(sample_weight_val, X_val, dtype)
+        sample_weight_val = check_sample_weight(sample_weight_val, X_val,
+                                                np.float64, name="sample_weight_val")
         sample_weight_val = self._apply_class_weight(y_val, sample_weight_val,
-                                                     dtype, incremental=False)
+                                                     np.float64, incremental=False)
+        # a weighted mean score: the weights' scale does not matter, their sum
+        # must not overflow
+        sample_weight_val, _ = normalize_sample_weight(
+            sample_weight_val, dtype,
+            "sample_weight_val" if getattr(self, "class_weight", None) is None
+            else "sample_weight_val times class_weight")
         return X_val, Y_val.astype(dtype, copy=False), sample_weight_val
 
     def _initialize(self, n_features, n_outputs, dtype, incremental):
@@ -560,12 +609,22 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
 
     # ------------------------------------------------------------------
     # Loss and gradient
-    def _loss_grad(self, params, X, Y, sample_weight, workspace):
-        """Penalised loss J(θ) on one batch; writes ∂J/∂θ into ``params.grad``."""
+    def _loss_grad(self, params, X, Y, sample_weight, workspace, weight_scale=1.0,
+                   *, l1_in_gradient=True):
+        """Penalised loss J(θ) on one batch; writes ∂J/∂θ into ``params.grad``.
+
+        ``sample_weight`` are the weights divided by ``weight_scale``
+        (``_training_weights``); the penalty's Σw is that of the weights as given.
+        ``l1_in_gradient=False`` leaves the L1 term's subgradient out of the
+        gradient (not out of J): the stochastic solvers apply it as a proximal
+        step instead (``_run_epoch``).
+        """
         weight_sum = X.shape[0] if sample_weight is None else sample_weight.sum()
         loss = self._data_loss_grad(params, X, Y, sample_weight, workspace,
                                     weight_sum)
-        loss += self._penalty(params.weights, params.weight_grads, weight_sum)
+        loss += self._penalty(params.weights, params.weight_grads,
+                              weight_scale * float(weight_sum),
+                              l1_in_gradient=l1_in_gradient)
         return loss
 
     def _data_loss_grad(self, params, X, Y, sample_weight, workspace, weight_sum):
@@ -589,10 +648,15 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                             params.intercept_grads)
         return loss
 
-    def _penalty(self, W, grad_W, weight_sum):
+    def _penalty(self, W, grad_W, weight_sum, *, l1_in_gradient=True):
         """Add the elastic-net penalty's gradient to ``grad_W``; return its value.
 
-        ``W`` and ``grad_W`` are the weights (never the biases) and their gradient.
+        ``W`` and ``grad_W`` are the weights (never the biases) and their gradient;
+        ``weight_sum`` is Σw of the batch (all of the data for L-BFGS), so a
+        stochastic solver adds α/Σ_batch w per step, as scikit-learn's MLP does.
+        The L1 term's subgradient sign(W) (0 at 0) is added only with
+        ``l1_in_gradient``; without it the caller shrinks the weights by a proximal
+        step instead.
         """
         if self.alpha == 0:
             return 0.0
@@ -605,7 +669,8 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         if self.l1_ratio > 0:
             l1 = scale * self.l1_ratio
             value += l1 * np.abs(W).sum()
-            grad_W += l1 * np.sign(W)
+            if l1_in_gradient:
+                grad_W += l1 * np.sign(W)
         return value
 
     def _check_loss(self, loss, where):
@@ -693,13 +758,13 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             self._optimizer = optimizer
         return optimizer
 
-    def _fit_stochastic(self, params, X, Y, sample_weight, incremental,
+    def _fit_stochastic(self, params, X, Y, sample_weight, weight_scale, incremental,
                         validation_data, task):
         theta = params.theta
         X, Y, sample_weight, validation = self._validation_split(
             X, Y, sample_weight, theta, incremental, validation_data)
         batches = _MiniBatches(X, Y, sample_weight, self._batch_rows(X.shape[0]),
-                               self.shuffle, self._random_state)
+                               self.shuffle, self._random_state, weight_scale)
         full_batch = self._make_workspace(batches.rows, X.shape[1], theta.dtype)
         last_rows = batches.n_samples % batches.rows
         last_batch = (self._make_workspace(last_rows, X.shape[1], theta.dtype)
@@ -773,18 +838,38 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
 
         ``full_batch`` and ``last_batch`` are the workspaces of the full batches
         and of the shorter last one (None when the rows divide evenly).
+
+        A batch whose weights are all zero has nothing to learn from (its mean
+        loss and its penalty, α/Σ_batch w, are 0/0): it is skipped, with no step
+        and no update of the optimiser's state. The epoch's loss, the Σw-weighted
+        mean of the batch losses, is unchanged by the skip, since such a batch
+        would enter it with weight zero.
+
+        With an L1 penalty the weights take a proximal step after each gradient
+        step (soft thresholding, ``optimizer.shrink_l1``), which sets weights to
+        exactly zero; its subgradient then stays out of the batch gradient.
         """
+        l1 = self.alpha * self.l1_ratio
+        scale = batches.weight_scale
         accumulated = 0.0
         for X_batch, Y_batch, sw_batch in batches:
             n_rows = X_batch.shape[0]
+            batch_weight = n_rows if sw_batch is None else sw_batch.sum()
+            if batch_weight == 0:
+                continue
             workspace = full_batch if n_rows == batches.rows else last_batch
-            loss = self._loss_grad(params, X_batch, Y_batch, sw_batch, workspace)
+            loss = self._loss_grad(params, X_batch, Y_batch, sw_batch, workspace,
+                                   scale, l1_in_gradient=not l1)
             if not math.isfinite(loss):
                 raise _Diverged(loss)
             if self.max_grad_norm is not None:
                 clip_grad_norm(params.grad, self.max_grad_norm)
             optimizer.step(params.theta, params.grad)
-            accumulated += loss * (n_rows if sw_batch is None else sw_batch.sum())
+            if l1:
+                # the batch's L1 strength, α ρ / Σ_batch w
+                optimizer.shrink_l1(params.weights,
+                                    l1 / (scale * float(batch_weight)))
+            accumulated += loss * batch_weight
         if not np.all(np.isfinite(params.theta)):
             raise _Diverged(np.nan)
         return float(accumulated / batches.total_weight)
@@ -866,6 +951,16 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             )
         X_train, X_val, Y_train, Y_val = parts[:4]
         sw_train, sw_val = (None, None) if sample_weight is None else parts[4:]
+        if sample_weight is not None:
+            for part, sw in (("validation", sw_val), ("training", sw_train)):
+                if not np.any(sw > 0):
+                    raise ValueError(
+                        f"The sample weights of early stopping's {part} split are "
+                        "all zero, which leaves nothing to "
+                        f"{'score' if part == 'validation' else 'train on'}. Pass "
+                        "X_val and y_val, use another random_state or "
+                        "validation_fraction, or set early_stopping=False."
+                    )
         return X_train, Y_train, sw_train, _ValidationSet(X_val, Y_val, sw_val, theta)
 
     def _validation_metrics(self, validation):

@@ -4,6 +4,7 @@ All private scikit-learn helpers the package relies on are reached from this mod
 only, so a change in scikit-learn's internals is mended in one place.
 """
 
+import inspect
 import numbers
 
 import numpy as np
@@ -20,10 +21,19 @@ __all__ = [
     "check_sample_weight",
     "fit_context",
     "get_chunk_n_rows",
+    "normalize_sample_weight",
     "reject_non_numeric",
 ]
 
 fit_context = _fit_context
+
+# scikit-learn >= 1.9 refuses all-zero weights itself, with a message that cannot
+# name the argument (``sample_weight_val``); the check below does it by name.
+_ZERO_WEIGHTS_OPTION = (
+    {"allow_all_zero_weights": True}
+    if "allow_all_zero_weights" in inspect.signature(_check_sample_weight).parameters
+    else {}
+)
 
 
 def reject_non_numeric(X, name="X"):
@@ -42,26 +52,50 @@ def reject_non_numeric(X, name="X"):
         )
 
 
-def check_sample_weight(sample_weight, X, dtype):
+def check_sample_weight(sample_weight, X, dtype, name="sample_weight"):
     """Validated, non-negative sample weights with a positive sum, as ``dtype``.
 
     Returns None when ``sample_weight`` is None, so the unweighted path keeps its
-    cheaper arithmetic.
+    cheaper arithmetic. ``name`` is the argument the messages name.
     """
     if sample_weight is None:
         return None
     if isinstance(sample_weight, numbers.Number):
         sample_weight = np.full(X.shape[0], sample_weight, dtype=dtype)
     sample_weight = _check_sample_weight(
-        sample_weight, X, dtype=dtype, ensure_non_negative=True
+        sample_weight, X, dtype=dtype, ensure_non_negative=True,
+        **_ZERO_WEIGHTS_OPTION,
     )
     if not np.all(np.isfinite(sample_weight)):
-        raise ValueError("sample_weight contains NaN or infinity; pass finite weights.")
-    if not sample_weight.sum() > 0:
+        raise ValueError(f"{name} contains NaN or infinity; pass finite weights.")
+    if not np.any(sample_weight > 0):
         raise ValueError(
-            "sample_weight sums to zero; at least one sample needs a positive weight."
+            f"{name} sums to zero; at least one sample needs a positive weight."
         )
     return sample_weight
+
+
+def normalize_sample_weight(sample_weight, dtype, what="sample_weight"):
+    """Weights divided by their maximum, as ``dtype``, and that maximum.
+
+    The losses and scores are weighted means, unchanged by a common factor of
+    the weights; dividing by the largest one keeps every sum of weights between
+    the largest weight's share (1) and the number of samples, so that weights
+    such as 1e36 in float32 (whose sum overflows) or 1e-300 (whose sum
+    underflows) train the model the same as weights of 1. Returns a new array,
+    never the caller's, and ``(None, 1.0)`` for None. Weights that are all zero
+    (``what`` names them in the message) are a ``ValueError``.
+    """
+    if sample_weight is None:
+        return None, 1.0
+    scale = float(np.max(sample_weight)) if sample_weight.size else 0.0
+    if not scale > 0:
+        raise ValueError(
+            f"{what} is zero for every sample, so there is nothing to learn from "
+            "(or to score); give at least one sample a positive weight."
+        )
+    normalized = np.divide(sample_weight, scale, dtype=np.float64)
+    return normalized.astype(dtype, copy=False), scale
 
 
 def check_finite_result(value, what, cure):

@@ -139,6 +139,49 @@ def test_stream_is_partial_fit_block_after_block(client, Estimator, solver):
     assert_same_parameters(got, by_hand, rtol=0)
 
 
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+def test_weights_whose_sum_overflows_train_as_weights_of_one(client, solver):
+    # float32 weights of 1e36 and up: each fits, their sum (about 4e38) does not;
+    # the blocks are normalised by the largest weight over all of them (L-BFGS)
+    # or by their own (the stream, as partial_fit)
+    X, y, sw = make_data(SigmoidMLPClassifier, np.float32)
+    heavy = 1e36 * (1 + sw.astype(np.float64))
+    params = dict(solver=solver, max_iter=3, batch_size=32, alpha=0.0)
+    got = small(SigmoidMLPClassifier, **params).fit(
+        to_dask(X), to_dask(y), sample_weight=to_dask(heavy))
+    assert np.all(np.isfinite(got.loss_curve_)) and got.loss_ > 0
+    light = small(SigmoidMLPClassifier, **params).fit(
+        to_dask(X), to_dask(y), sample_weight=to_dask(1 + sw))
+    assert_same_parameters(got, light, rtol=1e-4, atol=1e-6)
+    if solver == "lbfgs":
+        in_memory = small(SigmoidMLPClassifier, **params).fit(X, y,
+                                                               sample_weight=heavy)
+        assert_same_parameters(got, in_memory, rtol=1e-3, atol=1e-5)
+    assert got.score(to_dask(X), to_dask(y), sample_weight=to_dask(heavy)) == (
+        pytest.approx(light.score(X, y, sample_weight=1 + sw), rel=1e-6))
+
+
+def test_class_weight_dict_on_blocks_without_some_classes(client):
+    # sorted labels: the first block holds one class only; the dict is applied
+    # against classes_, not against each block's labels
+    X, y, _ = make_data(SigmoidMLPClassifier)
+    order = np.argsort(y, kind="stable")
+    X, y = X[order], y[order]
+    params = dict(solver="lbfgs", max_iter=3, class_weight={0: 2.0, 2: 3.0})
+    want = small(SigmoidMLPClassifier, **params).fit(X, y)
+    got = small(SigmoidMLPClassifier, **params).fit(to_dask(X), to_dask(y))
+    assert_same_parameters(got, want, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("Estimator", [SigmoidMLPClassifier, SigmoidMLPRegressor])
+def test_score_ignores_a_common_factor_of_the_weights(client, Estimator):
+    X, y, sw = make_data(Estimator)
+    est = small(Estimator, solver="lbfgs", max_iter=5).fit(X, y)
+    expected = est.score(X, y, sample_weight=sw)
+    got = est.score(to_dask(X), to_dask(y), sample_weight=to_dask(1e307 * sw))
+    assert got == pytest.approx(expected, rel=1e-10)
+
+
 @pytest.mark.parametrize("Estimator", NETWORKS)
 def test_stream_learns(client, Estimator):
     X, y, _ = make_data(Estimator)

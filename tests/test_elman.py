@@ -295,6 +295,18 @@ def test_lbfgs_and_sgd_also_train():
         assert reg.score(X[250:], y[250:]) > 0.9, solver
 
 
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_l1_penalty_sets_recurrent_weights_to_exactly_zero(solver):
+    X, y = make_windows(noisy_sine(300), window=10)
+    params = dict(hidden_size=8, solver=solver, max_iter=50, random_state=0)
+    dense = ElmanRegressor(**params).fit(X, y)
+    sparse = ElmanRegressor(alpha=3.0, l1_ratio=1.0, **params).fit(X, y)
+    assert sum(int(np.sum(W == 0)) for W in dense.coefs_) == 0
+    assert sum(int(np.sum(W == 0)) for W in sparse.coefs_) >= 10  # of 80 weights
+    assert all(np.all(b != 0) for b in sparse.intercepts_)  # biases: no penalty
+    assert sparse.score(X, y) > 0.9
+
+
 def test_class_weight_balanced_favours_the_rare_class():
     X, y = bump_sequences(400, seed=1)
     keep = (y == 0) | (np.arange(400) % 8 == 0)  # one class 1 in eight

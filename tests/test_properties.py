@@ -155,3 +155,66 @@ def test_som_partial_fit_accepts_any_chunking(X, cuts):
         som.partial_fit(chunk)
     assert np.all(np.isfinite(som.codebook_))
     assert som.predict(X).shape == (len(X),)
+
+
+def _weighted_problem(Estimator):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(30, 4))
+    y = X[:, 0] - X[:, 1] + 0.1 * rng.normal(size=30)
+    if Estimator is sknn_math.SigmoidMLPClassifier:
+        y = (y > 0).astype(int)
+    return X, y, rng.uniform(0.5, 2, 30)
+
+
+def _assert_same_parameters(got, want):
+    for g, w in zip(got.coefs_ + got.intercepts_, want.coefs_ + want.intercepts_,
+                    strict=True):
+        np.testing.assert_allclose(g, w, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("Estimator", [sknn_math.SigmoidMLPClassifier,
+                                       sknn_math.ElmanRegressor])
+@SETTINGS
+@given(log10_factor=st.floats(-300, 307.5), solver=st.sampled_from(["lbfgs", "adam",
+                                                                    "sgd"]))
+def test_a_common_factor_of_the_sample_weights_changes_no_penalty_free_fit(
+        Estimator, log10_factor, solver):
+    # The data term is a weighted mean: any factor leaves it alone, also where the
+    # weights' sum overflows (30 weights of up to 2 · 10^307.5) or is tiny.
+    X, y, w = _weighted_problem(Estimator)
+    params = dict(solver=solver, alpha=0.0, batch_size=8, max_iter=4, tol=0,
+                  random_state=0)
+    scaled = Estimator(3, **params).fit(X, y, sample_weight=10.0**log10_factor * w)
+    plain = Estimator(3, **params).fit(X, y, sample_weight=w)
+    _assert_same_parameters(scaled, plain)
+    np.testing.assert_allclose(scaled.loss_curve_, plain.loss_curve_, rtol=1e-10)
+
+
+@pytest.mark.parametrize("Estimator", [sknn_math.SigmoidMLPClassifier,
+                                       sknn_math.ElmanRegressor])
+@SETTINGS
+@given(log10_factors=st.lists(st.floats(-6, 6), min_size=3, max_size=3),
+       solver=st.sampled_from(["lbfgs", "adam", "sgd"]))
+def test_a_factor_of_the_sample_weights_divides_alpha(Estimator, log10_factors,
+                                                      solver):
+    # The penalty is α/Σw, as in scikit-learn: weights c·w with α train as weights
+    # w with α/c. partial_fit normalises each chunk's weights by their own
+    # maximum, which changes nothing: a chunk may carry its own factor.
+    X, y, w = _weighted_problem(Estimator)
+    c, *chunk_factors = 10.0 ** np.array(log10_factors)
+    params = dict(solver=solver, batch_size=8, max_iter=4, tol=0, random_state=0)
+    scaled = Estimator(3, alpha=0.5, **params).fit(X, y, sample_weight=c * w)
+    plain = Estimator(3, alpha=0.5 / c, **params).fit(X, y, sample_weight=w)
+    _assert_same_parameters(scaled, plain)
+    if solver == "lbfgs":
+        return
+    extra = ({"classes": [0, 1]} if Estimator is sknn_math.SigmoidMLPClassifier
+             else {})
+    scaled, plain = Estimator(3, **params), Estimator(3, **params)
+    for rows, factor in zip((slice(0, 12), slice(12, 30)), chunk_factors,
+                            strict=True):
+        scaled.set_params(alpha=0.5).partial_fit(
+            X[rows], y[rows], sample_weight=factor * w[rows], **extra)
+        plain.set_params(alpha=0.5 / factor).partial_fit(
+            X[rows], y[rows], sample_weight=w[rows], **extra)
+    _assert_same_parameters(scaled, plain)

@@ -1,9 +1,12 @@
 """The shared training loop (sknn_math._training), seen through all four networks:
-the explicit validation set, per-call iteration counts, divergence messages."""
+the explicit validation set, per-call iteration counts, divergence messages, sample
+weights at the extremes, and what the solvers minimise."""
 
 import numpy as np
 import pytest
 import sklearn
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -167,3 +170,190 @@ def test_continuing_training_refuses_other_outputs(Estimator):
         est.fit(X, np.c_[y, y])
     with pytest.raises(ValueError, match="y has 2 output"):
         est.partial_fit(X, np.c_[y, y])
+
+
+# ----------------------------------------------------------------------------
+# Sample weights at the extremes
+def _assert_same_model(got, want, dtype=np.float64):
+    """The same steps on the same batches, the arithmetic differing by rounding."""
+    tol = 1e4 * np.finfo(dtype).eps
+    for g, w in zip(got.coefs_ + got.intercepts_, want.coefs_ + want.intercepts_,
+                    strict=True):
+        np.testing.assert_allclose(g, w, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("Estimator", NETWORKS)
+@pytest.mark.parametrize("solver, batch_size, zero_rows", [
+    ("adam", 1, slice(None, None, 4)),  # every 4th sample, one per batch
+    ("sgd", 10, slice(0, 10)),  # the whole first batch
+])
+def test_a_batch_of_zero_weight_is_skipped(Estimator, solver, batch_size, zero_rows):
+    X, y = _data(Estimator, n=40)
+    w = np.ones(40)
+    w[zero_rows] = 0
+    common = dict(solver=solver, batch_size=batch_size, shuffle=False, max_iter=3)
+    weighted = _small(Estimator, **common).fit(X, y, sample_weight=w)
+    without = _small(Estimator, **common).fit(X[w > 0], y[w > 0])
+    # no step, no moment update: the model trained on the other rows alone
+    _assert_same_model(weighted, without)
+    np.testing.assert_allclose(weighted.loss_curve_, without.loss_curve_, rtol=1e-12)
+    if solver == "adam":
+        assert weighted._optimizer.t == without._optimizer.t == 3 * 30
+
+
+@pytest.mark.parametrize("Estimator", [SigmoidMLPClassifier, ElmanClassifier])
+def test_zero_weights_in_shuffled_single_sample_batches_train(Estimator):
+    # the reproduction: batch_size=1 and every 4th weight 0 raised "Training
+    # diverged ... Lower learning_rate_init"
+    X, y = _data(Estimator, n=40)
+    w = np.ones(40)
+    w[::4] = 0
+    est = _small(Estimator, solver="adam", batch_size=1).fit(X, y, sample_weight=w)
+    assert np.all(np.isfinite(est.loss_curve_))
+    assert est._optimizer.t == 30 * est.n_iter_  # one step per weighted sample
+    assert est.t_ == 40 * est.n_iter_
+
+
+@pytest.mark.parametrize("Estimator", NETWORKS)
+def test_a_validation_set_of_zero_weight_is_a_clear_error_at_the_start(Estimator):
+    X, y = _data(Estimator, n=40)
+    X_val, y_val = _data(Estimator, n=10, seed=1)
+    est = _small(Estimator, early_stopping=True)
+    with pytest.raises(ValueError, match="sample_weight_val sums to zero"):
+        est.fit(X, y, X_val=X_val, y_val=y_val, sample_weight_val=np.zeros(10))
+    # the validation_fraction split: one sample of positive weight leaves one of
+    # the parts with none
+    w = np.zeros(40)
+    w[0] = 1
+    with pytest.raises(ValueError, match="early stopping's (validation|training) "
+                                         "split are all zero"):
+        est.fit(X, y, sample_weight=w)
+    assert est.loss_curve_ == []  # before any epoch
+
+
+@pytest.mark.parametrize("Estimator", [SigmoidMLPClassifier, ElmanClassifier])
+def test_class_weights_of_zero_are_clear_errors(Estimator):
+    X, y = _data(Estimator, n=40)
+    X_val, y_val = _data(Estimator, n=10, seed=1)
+    est = _small(Estimator, early_stopping=True, class_weight={0: 0.0, 1: 1.0})
+    with pytest.raises(ValueError, match="sample_weight_val times class_weight is "
+                                         "zero for every sample"):
+        est.fit(X, y, X_val=X_val[y_val == 0], y_val=y_val[y_val == 0])
+    only_zeros = _small(Estimator, class_weight={0: 0.0, 1: 1.0})
+    with pytest.raises(ValueError, match="sample_weight times class_weight is zero"):
+        only_zeros.partial_fit(X[y == 0], y[y == 0], classes=[0, 1])
+
+
+@pytest.mark.parametrize("Estimator", NETWORKS)
+def test_training_weights_all_zero_are_a_clear_error(Estimator):
+    X, y = _data(Estimator, n=40)
+    for method, kwargs in [("fit", {}), ("partial_fit", {})]:
+        if method == "partial_fit" and Estimator in (SigmoidMLPClassifier,
+                                                     ElmanClassifier):
+            kwargs = {"classes": [0, 1]}
+        with pytest.raises(ValueError, match="sample_weight sums to zero"):
+            getattr(_small(Estimator), method)(X, y, sample_weight=np.zeros(40),
+                                               **kwargs)
+
+
+@pytest.mark.parametrize("Estimator", [SigmoidMLPClassifier, ElmanRegressor])
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+@pytest.mark.parametrize("dtype, weight", [(np.float32, 1e36), (np.float64, 1e306)])
+def test_weights_whose_sum_overflows_train_as_weights_of_one(Estimator, solver, dtype,
+                                                             weight):
+    # the reproduction: 400 samples, each weight representable, their sum not
+    # (L-BFGS reported convergence at iteration 0 with loss_ 0.0; Adam's curve was
+    # all 0.0 in float32 and NaN in float64)
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(400, 4)).astype(dtype)
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    if Estimator is ElmanRegressor:
+        y = X[:, 0] + X[:, 1]
+    common = dict(solver=solver, max_iter=20, tol=0)
+    heavy = _small(Estimator, **common).fit(X, y, sample_weight=np.full(400, weight))
+    # the default alpha over Σw = 400 · weight is below the dtype's smallest number
+    plain = _small(Estimator, alpha=0.0, **common).fit(X, y)
+    assert heavy.n_iter_ == plain.n_iter_ == 20
+    np.testing.assert_allclose(heavy.loss_curve_, plain.loss_curve_, rtol=1e-4)
+    assert heavy.loss_ < 0.9 * heavy.loss_curve_[0]  # it trained
+    _assert_same_model(heavy, plain, dtype)
+    assert heavy.score(X, y) == pytest.approx(plain.score(X, y), rel=1e-4)
+
+
+@pytest.mark.parametrize("Estimator", [SigmoidMLPClassifier, ElmanRegressor])
+def test_score_ignores_a_common_factor_of_the_weights(Estimator):
+    X, y = _data(Estimator)
+    est = _small(Estimator).fit(X, y)
+    w = np.random.RandomState(0).uniform(0.5, 2, len(X))
+    expected = est.score(X, y, sample_weight=w)
+    # scikit-learn's weighted mean overflows to NaN for these
+    assert est.score(X, y, sample_weight=1e307 * w) == pytest.approx(expected,
+                                                                     rel=1e-12)
+    assert est.score(X, y, sample_weight=1e-310 * w) == pytest.approx(expected,
+                                                                      rel=1e-12)
+
+
+@pytest.mark.parametrize("Estimator", [SigmoidMLPClassifier, ElmanClassifier])
+def test_partial_fit_weighs_classes_against_all_the_classes(Estimator):
+    # the reproduction: a chunk without class 2 raised "The classes, [1], are not
+    # in class_weight"
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(90, 6))
+    y = np.repeat([0, 1, 2], 30)
+    X[:, 0] += y
+    class_weight = {0: 2.0, 2: 3.0}
+    weighted = _small(Estimator, class_weight=class_weight)
+    by_hand = _small(Estimator)
+    for chunk in (slice(0, 40), slice(40, 90)):  # classes {0, 1}, then {1, 2}
+        weighted.partial_fit(X[chunk], y[chunk], classes=[0, 1, 2])
+        # the class weights as sample weights, classes absent from the dict at 1
+        w = np.choose(y[chunk], [2.0, 1.0, 3.0])
+        by_hand.partial_fit(X[chunk], y[chunk], classes=[0, 1, 2], sample_weight=w)
+        _assert_same_model(weighted, by_hand)
+    # and fit weighs them the same way
+    fitted = _small(Estimator, class_weight=class_weight).fit(X, y)
+    assert np.isfinite(fitted.loss_)
+
+
+# ----------------------------------------------------------------------------
+# What the solvers minimise
+def test_stochastic_solvers_settle_where_lbfgs_does_with_alpha_times_n_batches():
+    # The penalty enters each of the n/|b| = 5 steps of an epoch scaled by
+    # 1/Σ_batch w: Adam's α = 5 acts as L-BFGS's α = 25 (a convex net: one minimum).
+    X, y = make_classification(1000, 5, n_informative=3, random_state=0)
+    adam = SigmoidMLPClassifier((), solver="adam", alpha=5.0, batch_size=200,
+                                learning_rate_init=1e-3, max_iter=1000, tol=0,
+                                n_iter_no_change=10**6, random_state=0).fit(X, y)
+
+    def lbfgs(alpha):
+        return SigmoidMLPClassifier((), solver="lbfgs", alpha=alpha, tol=1e-12,
+                                    max_iter=1000, random_state=0).fit(X, y)
+
+    to_25 = np.abs(adam.coefs_[0] - lbfgs(25.0).coefs_[0]).max()
+    to_5 = np.abs(adam.coefs_[0] - lbfgs(5.0).coefs_[0]).max()
+    assert to_25 < 0.02
+    assert to_25 < to_5 / 5
+
+
+@pytest.mark.parametrize("solver, momentum", [("sgd", 0.0), ("sgd", 0.9),
+                                              ("adam", 0.9)])
+def test_l1_proximal_steps_reach_the_lasso_solution_and_its_zeros(solver, momentum):
+    # One full batch: SGD and Adam then minimise J itself, the mean log loss plus
+    # α/n · ‖W‖₁, which is scikit-learn's L1 logistic regression with C = 1/α.
+    X, y = make_classification(200, 20, n_informative=3, random_state=0)
+    alpha = 5.0
+    lasso = LogisticRegression(l1_ratio=1.0, C=1 / alpha, solver="saga", tol=1e-10,
+                               max_iter=10000).fit(X, y)
+    zeros = lasso.coef_.ravel() == 0
+    assert 5 <= zeros.sum() <= 15
+    # SGD's steady step η/(1 − μ) the same with or without momentum
+    net = SigmoidMLPClassifier((), solver=solver, alpha=alpha, l1_ratio=1.0,
+                               batch_size=200, momentum=momentum,
+                               learning_rate_init=(0.5 * (1 - momentum)
+                                                   if solver == "sgd" else 0.01),
+                               max_iter=1500, tol=0, n_iter_no_change=10**6,
+                               random_state=0).fit(X, y)
+    coef = net.coefs_[0].ravel()
+    np.testing.assert_array_equal(coef == 0, zeros)  # exactly zero, and only there
+    np.testing.assert_allclose(coef, lasso.coef_.ravel(), atol=1e-3)
+    assert net.intercepts_[0][0] == pytest.approx(lasso.intercept_[0], abs=1e-3)
