@@ -840,8 +840,8 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         and of the shorter last one (None when the rows divide evenly).
 
         A batch whose weights are all zero has nothing to learn from (its mean
-        loss and its penalty, α/Σ_batch w, are 0/0): it is skipped, with no step
-        and no update of the optimiser's state. The epoch's loss, the Σw-weighted
+        loss is 0/0, its penalty α/0): it is skipped, with no step and no update
+        of the optimiser's state. The epoch's loss, the Σw-weighted
         mean of the batch losses, is unchanged by the skip, since such a batch
         would enter it with weight zero.
 
