@@ -16,11 +16,44 @@ __all__ = [
 
 # --------------------------------------------------------------------------------
 # Neighbourhood kernels h(d; sigma) of the grid distance d between two units.
+#
+# σ → 0 is the winner-only limit: h = 1 at d = 0 and 0 elsewhere. Every kernel
+# reaches it without 0/0, overflow or warning, at σ = 0 itself and at any σ so
+# small that d²/σ² would overflow.
 # --------------------------------------------------------------------------------
+
+# Above this radius the plain formulas cannot overflow for any d below 1e54;
+# below it d/σ is capped where the kernel is already 0 (exp(−c²/2) underflows
+# to 0 for c > 38.6), which leaves every value the same.
+_SMALL_SIGMA = 1e-100
+_EXP_CAP = 40.0
+
+
+def _small_radius(profile, dist, sigma, cap):
+    """``profile(d/σ)`` for σ below :data:`_SMALL_SIGMA`, with d/σ capped at
+    ``cap`` where the profile is 0; σ = 0 gives the winner-only limit."""
+    if sigma == 0:
+        return np.asarray(np.equal(dist, 0), dtype=np.float64)
+    return profile(np.minimum(dist, cap * sigma) / sigma)
+
+
+def _gaussian_profile(r):
+    return np.exp(-0.5 * np.square(r))
+
+
+def _mexican_hat_profile(r):
+    r2 = np.square(r)
+    return (1.0 - r2) * np.exp(-0.5 * r2)
+
+
+def _triangle_profile(r):
+    return 1.0 - r
 
 
 def gaussian(dist, sigma):
     """Gaussian neighbourhood, ``exp(-d² / (2 σ²))``."""
+    if sigma < _SMALL_SIGMA:
+        return _small_radius(_gaussian_profile, dist, sigma, _EXP_CAP)
     # In place on one temporary: the batch rule evaluates it on the whole
     # (n_units, n_units) matrix every epoch.
     h = np.square(dist) * (-0.5 / (sigma * sigma))
@@ -37,12 +70,16 @@ def mexican_hat(dist, sigma):
 
     Negative beyond ``σ``: far units are pushed away from the sample.
     """
+    if sigma < _SMALL_SIGMA:
+        return _small_radius(_mexican_hat_profile, dist, sigma, _EXP_CAP)
     r2 = np.square(dist) / (sigma * sigma)
     return (1.0 - r2) * np.exp(-0.5 * r2)
 
 
 def triangle(dist, sigma):
     """Triangular (cone) neighbourhood, ``max(0, 1 − d/σ)``."""
+    if sigma < _SMALL_SIGMA:
+        return _small_radius(_triangle_profile, dist, sigma, 1.0)
     return np.maximum(1.0 - dist / sigma, 0.0)
 
 
@@ -59,18 +96,24 @@ NON_NEGATIVE_NEIGHBORHOODS = {"gaussian", "bubble", "triangle"}
 
 
 # --------------------------------------------------------------------------------
-# Decays: the value of a schedule at fraction ``frac`` in [0, 1] of training.
+# Decays: the value of a schedule at fraction ``frac`` in [0, 1] of training
+# (:func:`schedule_fraction`): exactly ``start`` at 0 and exactly ``end`` at 1.
 # --------------------------------------------------------------------------------
 
 
 def linear_decay(start, end, frac):
-    """Straight line from ``start`` (frac 0) to ``end`` (frac 1)."""
-    return start + (end - start) * frac
+    """Straight line ``(1 − frac) · start + frac · end`` from ``start`` to ``end``.
+
+    Not ``start + (end − start) · frac``, which at ``frac = 1`` rounds to
+    ``start`` when ``end`` is below half an ulp of it.
+    """
+    return (1.0 - frac) * start + frac * end
 
 
 def exponential_decay(start, end, frac):
-    """Geometric interpolation ``start · (end / start) ** frac``."""
-    return start * np.power(end / start, frac)
+    """Geometric interpolation ``start^(1 − frac) · end^frac``, which is
+    ``start · (end / start) ** frac``, exactly ``end`` at ``frac = 1``."""
+    return np.power(start, 1.0 - frac) * np.power(end, frac)
 
 
 DECAYS = {
@@ -82,8 +125,12 @@ DECAYS = {
 def schedule_fraction(step, n_steps):
     """Fraction ``step / (n_steps − 1)`` of training done, clipped to 1.
 
-    The last step always uses the end value, so that ``sigma_end`` is the radius
-    the map is left with even when training has a single step.
+    The first step runs at the start value and step ``n_steps − 1`` at the end
+    value, so that ``sigma_end`` is the radius the map is left with; a single
+    step (``n_steps = 1``) runs at the end value. The estimator counts epochs
+    for the batch rule (t / (T − 1), T = ``max_iter``), samples for the online
+    rule (step / (T·n − 1) over the T·n steps of n samples) and calls for
+    ``partial_fit`` (k / (T − 1), then 1).
     """
     if n_steps <= 1:
         return np.ones_like(np.asarray(step, dtype=np.float64))

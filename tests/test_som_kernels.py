@@ -1,0 +1,190 @@
+"""Tests of the SOM's neighbourhood kernels and schedule decays
+(sknn_math._som_kernels), and of what the online rule does with a kernel's
+negative lobe."""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sknn_math import _som_kernels
+from sknn_math._som import SelfOrganizingMap
+from sknn_math._som_grid import grid_periods, unit_coordinates, unit_grid_distances
+from sknn_math._som_kernels import DECAYS, NEIGHBORHOODS, schedule_fraction
+
+
+def literal_kernel(name, d, sigma):
+    """h(d; σ) from its definition, in Python floats; σ = 0 is the winner-only
+    limit. (d/σ)² is formed from the ratio, which does not overflow here."""
+    if sigma == 0:
+        return 1.0 if d == 0 else 0.0
+    r = d / sigma
+    if name == "gaussian":
+        return math.exp(-0.5 * r * r)
+    if name == "bubble":
+        return 1.0 if d <= sigma else 0.0
+    if name == "triangle":
+        return max(0.0, 1.0 - r)
+    if name == "mexican_hat":
+        return (1.0 - r * r) * math.exp(-0.5 * r * r)
+    raise ValueError(name)
+
+
+def grid_distances(n_rows=4, n_cols=5, topology="rectangular", periodic=False):
+    coords = unit_coordinates(n_rows, n_cols, topology)
+    return unit_grid_distances(coords, grid_periods(n_rows, n_cols, topology, periodic))
+
+
+def quiet(fn, *args, **kwargs):
+    """``fn(*args)``, failing on any warning (overflow, 0/0, division by zero)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return fn(*args, **kwargs)
+
+
+# --------------------------------------------------------------------------------
+# Kernels.
+# --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(NEIGHBORHOODS))
+@pytest.mark.parametrize("sigma", [0.0, 5e-324, 1e-300, 1e-170, 1e-100, 1e-17])
+def test_vanishing_radius_is_the_winner_only_limit(name, sigma):
+    # σ → 0: the winner keeps weight 1, every other unit gets 0, on a whole grid
+    # (the batch rule's matrix), on one row of it (an online step) and on a
+    # scalar, with no 0/0, no overflow and no warning.
+    D = grid_distances(topology="hexagonal", periodic=True)
+    kernel = NEIGHBORHOODS[name]
+    np.testing.assert_array_equal(quiet(kernel, D, sigma), np.eye(len(D)))
+    np.testing.assert_array_equal(quiet(kernel, D[3], sigma), np.eye(len(D))[3])
+    assert quiet(kernel, 0.0, sigma) == 1.0
+    assert quiet(kernel, 1.0, sigma) == 0.0
+
+
+@pytest.mark.parametrize("name", sorted(NEIGHBORHOODS))
+@pytest.mark.parametrize("sigma", [1e-101, 1e-100, 1e-99, 1e-3, 0.7, 1.5, 40.0])
+def test_kernels_equal_their_definition(name, sigma):
+    # Distances at multiples of σ (around the radius, the lobe, and far beyond,
+    # where the value underflows), so both sides of the small-radius threshold
+    # are checked against the formula.
+    d = sigma * np.array([0.0, 0.3, 1.0, math.sqrt(3.0), 2.5, 30.0, 39.0, 41.0, 1e4])
+    got = quiet(NEIGHBORHOODS[name], d, sigma)
+    expected = [literal_kernel(name, float(x), sigma) for x in d]
+    np.testing.assert_allclose(got, expected, rtol=1e-13, atol=1e-300)
+    assert got.dtype == np.float64
+
+
+# --------------------------------------------------------------------------------
+# Decays and the schedule.
+# --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(DECAYS))
+@pytest.mark.parametrize("end", [1.0, 1e-8, 1e-17, 1e-300, 5e-324])
+@pytest.mark.parametrize("start", [0.5, 10.0, 1e6])
+def test_decays_start_and_end_exactly(name, start, end):
+    # The first step runs at `start` and the last at `end`, to the bit, even
+    # where `end` is far below an ulp of `start` (start + (end − start)·1 is
+    # `start` there); scalars and arrays of fractions alike.
+    decay = DECAYS[name]
+    assert quiet(decay, start, end, 0.0) == start
+    assert quiet(decay, start, end, 1.0) == end
+    values = quiet(decay, start, end, schedule_fraction(np.arange(7), 7))
+    assert values[0] == start
+    assert values[-1] == end
+    # monotone from start to end
+    assert np.all(np.diff(values) * np.sign(end - start) >= 0)
+
+
+def test_linear_decay_may_end_at_zero():
+    # learning_rate_end=0 is allowed with the linear decay.
+    values = DECAYS["linear"](0.5, 0.0, schedule_fraction(np.arange(5), 5))
+    np.testing.assert_allclose(values, [0.5, 0.375, 0.25, 0.125, 0.0], rtol=1e-15)
+    assert values[-1] == 0.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    start=st.floats(1e-6, 1e6),
+    ratio=st.floats(1e-30, 1.0),
+    frac=st.floats(0.0, 1.0),
+)
+def test_property_decays_interpolate(start, ratio, frac):
+    # Between the end points, and at the closed forms start + (end − start)·f
+    # and start·(end/start)^f up to rounding.
+    end = start * ratio
+    linear = DECAYS["linear"](start, end, frac)
+    geometric = DECAYS["exponential"](start, end, frac)
+    eps = np.finfo(float).eps
+    for value in (linear, geometric):
+        assert end * (1 - 4 * eps) <= value <= start * (1 + 4 * eps)
+    assert linear == pytest.approx(start + (end - start) * frac, rel=8 * eps,
+                                   abs=8 * eps * start)
+    assert geometric == pytest.approx(start * (end / start) ** frac, rel=1e-12)
+
+
+def test_schedule_fraction_runs_from_zero_to_one():
+    # t/(T − 1): step 0 at the start value, step T − 1 (and later ones, as in
+    # partial_fit) at the end value; a single step at the end value.
+    np.testing.assert_allclose(schedule_fraction(np.arange(5), 5),
+                               [0.0, 0.25, 0.5, 0.75, 1.0], rtol=0, atol=0)
+    assert schedule_fraction(9, 5) == 1.0
+    assert schedule_fraction(0, 1) == 1.0
+
+
+# --------------------------------------------------------------------------------
+# The estimator at a vanishing final radius.
+# --------------------------------------------------------------------------------
+
+
+CASES = [
+    (name, algorithm)
+    for name in sorted(NEIGHBORHOODS)
+    for algorithm in ("batch", "online")
+    if not (name == "mexican_hat" and algorithm == "batch")
+]
+
+
+@pytest.mark.parametrize("name, algorithm", CASES)
+def test_fit_to_a_vanishing_radius_ends_winner_only(monkeypatch, name, algorithm):
+    # sigma_end=1e-17 is below an ulp of sigma_start: the last epoch (batch) or
+    # step (online) runs at exactly 1e-17, where the neighbourhood is the winner
+    # alone; the fit gives a finite codebook without a warning.
+    X = np.random.RandomState(0).normal(size=(60, 3))
+    calls = []
+    kernel = NEIGHBORHOODS[name]
+
+    def recorded(dist, sigma):
+        h = kernel(dist, sigma)
+        calls.append((sigma, dist, np.copy(h)))  # the online rule scales h in place
+        return h
+
+    monkeypatch.setitem(_som_kernels.NEIGHBORHOODS, name, recorded)
+    som = SelfOrganizingMap(4, 5, sigma_end=1e-17, neighborhood=name,
+                            algorithm=algorithm, max_iter=3, random_state=0,
+                            learning_rate_start=0.05)
+    quiet(som.fit, X)
+    assert np.all(np.isfinite(som.codebook_))
+    assert np.isfinite(som.quantization_error_)
+    sigma, dist, h = calls[-1]
+    assert sigma == 1e-17
+    np.testing.assert_array_equal(h, (dist == 0).astype(float))
+
+
+def test_batch_epoch_at_a_vanishing_radius_is_a_lloyd_step():
+    # With the winner-only neighbourhood the batch update moves every unit to
+    # the mean of the samples it wins and leaves the others where they are.
+    rng = np.random.RandomState(1)
+    X = rng.normal(size=(80, 2)) * [3.0, 1.0] + [1.0, -2.0]
+    W0 = X[rng.choice(80, 6, replace=False)] + 0.1
+    som = quiet(SelfOrganizingMap(2, 3, init=W0, max_iter=1, sigma_end=1e-17).fit, X)
+    D = ((X[:, None, :] - W0[None]) ** 2).sum(axis=2)
+    winner = D.argmin(axis=1)
+    expected = W0.copy()
+    for k in range(6):
+        if np.any(winner == k):
+            expected[k] = X[winner == k].mean(axis=0)
+    np.testing.assert_allclose(som.codebook_, expected, rtol=1e-12, atol=1e-12)
