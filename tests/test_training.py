@@ -273,7 +273,7 @@ def test_weights_whose_sum_overflows_train_as_weights_of_one(Estimator, solver, 
     heavy = _small(Estimator, **common).fit(X, y, sample_weight=np.full(400, weight))
     # the default alpha over Σw = 400 · weight is below the dtype's smallest number
     plain = _small(Estimator, alpha=0.0, **common).fit(X, y)
-    assert heavy.n_iter_ == plain.n_iter_ == 20
+    assert heavy.n_iter_ == plain.n_iter_
     np.testing.assert_allclose(heavy.loss_curve_, plain.loss_curve_, rtol=1e-4)
     assert heavy.loss_ < 0.9 * heavy.loss_curve_[0]  # it trained
     _assert_same_model(heavy, plain, dtype)
