@@ -244,7 +244,8 @@ class SelfOrganizingMap(
 
     hits_ : ndarray of shape (n_units,)
         (Weighted) number of training samples won by every unit after training;
-        ``partial_fit`` adds up the hits of all chunks.
+        ``partial_fit`` adds up the hits of all chunks. A weight counts as that
+        many samples (inf where a unit's total exceeds the float range).
 
     quantization_error_ : float
         Weighted mean distance of the training samples to their best-matching
@@ -935,7 +936,8 @@ class SelfOrganizingMap(
         self.topographic_error_ = (
             float("nan") if self.codebook_.shape[0] == 1 else wrong_sum / total
         )
-        self.hits_ = self.hits_ + hits
+        with np.errstate(over="ignore"):  # beyond the float range: inf
+            self.hits_ = self.hits_ + hits
         self._n_clusters = self.n_clusters  # the grouping below, for the Displays
         if self.n_clusters is None:
             self.unit_labels_ = np.arange(self.codebook_.shape[0])

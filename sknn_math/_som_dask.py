@@ -333,7 +333,8 @@ class DaskData:
         bmu = np.concatenate([part[0] for part in parts])
         error_sum = sum(part[1] for part in parts)
         wrong_sum = sum(part[2] for part in parts)
-        hits = np.sum([part[3] for part in parts], axis=0)
+        with np.errstate(over="ignore"):  # beyond the float range: inf, as in memory
+            hits = np.sum([part[3] for part in parts], axis=0)
         return bmu, error_sum, wrong_sum, hits
 
 

@@ -75,6 +75,8 @@ def test_fit_equals_in_memory_fit(client, dtype, weighted, init):
     assert_same_map(got, want)
 
 
+# weights of mean 1.1 enlarge the automatic map a little, and say so
+@pytest.mark.filterwarnings("ignore:sample_weight sums to:UserWarning")
 def test_fit_sample_init_map_shape_and_groups_equal_in_memory(client):
     X, s = make_data()
     # init='sample' draws the same rows (only they come to the client); the
@@ -140,6 +142,45 @@ def test_predictions_are_lazy_and_equal_in_memory(client):
                                     rel=1e-12)
     np.testing.assert_allclose(som.hit_map(X_dask, s), som.hit_map(X, s), rtol=1e-12)
     assert som.fit_predict(X_dask).shape == (N_SAMPLES,)
+
+
+@pytest.mark.parametrize("dtype, factor", [(np.float32, 1e36), (np.float64, 1e306)])
+def test_weights_whose_sum_overflows_as_in_memory(client, dtype, factor):
+    # The blocks' weights are scaled by the largest, as in memory: the fit, its
+    # errors and the measures on the cluster are those of the weights scaled
+    # down, and finite.
+    X, s = make_data(dtype)
+    params = dict(n_rows=5, n_cols=4, max_iter=3, random_state=0)
+    want = SelfOrganizingMap(**params).fit(X, sample_weight=s)
+    heavy = s.astype(np.float64) * factor
+    got = SelfOrganizingMap(**params).fit(to_dask(X), sample_weight=to_dask(heavy))
+    dtype_eps = float(np.finfo(dtype).eps)
+    np.testing.assert_allclose(got.codebook_, want.codebook_, rtol=0,
+                               atol=2e3 * dtype_eps * np.abs(X).max())
+    np.testing.assert_array_equal(got.labels_, want.labels_)
+    assert got.quantization_error_ == pytest.approx(want.quantization_error_,
+                                                    rel=1e3 * dtype_eps)
+    X_dask = to_dask(X)
+    for method in ("quantization_error", "topographic_error"):
+        value = getattr(got, method)(X_dask, sample_weight=to_dask(heavy))
+        assert np.isfinite(value)
+        assert value == pytest.approx(getattr(got, method)(X, sample_weight=s),
+                                      rel=1e3 * dtype_eps)
+
+
+def test_partial_fit_keeps_the_fitted_geometry(client):
+    X, _ = make_data()
+    som = SelfOrganizingMap(4, 4, max_iter=2).fit(to_dask(X))
+    before = pickle.dumps(som)
+    som.set_params(topology="hexagonal")
+    with pytest.raises(ValueError, match="partial_fit continues the fitted map"):
+        som.partial_fit(to_dask(X))
+    som.set_params(topology="rectangular")
+    assert pickle.dumps(som) == before
+    # the measures read the fitted grid
+    te = som.topographic_error(to_dask(X))
+    som.set_params(periodic=True)
+    assert som.topographic_error(to_dask(X)) == te
 
 
 def test_online_is_a_clear_error(client):

@@ -282,6 +282,30 @@ def test_distortion_matches_literal(topology, periodic, neighborhood):
         literal_distortion(som, X, w, 0.7), rel=1e-10)
 
 
+@pytest.mark.parametrize("dtype, factor", [(np.float32, 1e37), (np.float64, 1e306)])
+def test_weighted_measures_of_weights_whose_sum_overflows(dtype, factor):
+    # The measures are weighted means: weights whose sum exceeds the float
+    # range give the values of the same weights scaled down, never 0 or NaN.
+    som, X = fitted_map(3, 4, "hexagonal", True)
+    X = X.astype(dtype)
+    w = weights(len(X))
+    for name in ("neg_quantization_error", "neg_topographic_error",
+                 "neg_distortion", "neg_combined_error"):
+        scorer = SCORERS[name]
+        heavy = scorer(som, X, sample_weight=w * factor)
+        assert np.isfinite(heavy), name
+        assert heavy == pytest.approx(scorer(som, X, sample_weight=w), rel=1e-12,
+                                      abs=1e-15), name
+
+
+def test_distortion_reads_the_radius_and_kernel_the_map_was_trained_with():
+    som, X = fitted_map(3, 4, neighborhood="bubble", sigma_end=1.3)
+    w = weights(len(X))
+    expected = literal_distortion(som, X, w, 1.3)
+    som.set_params(neighborhood="gaussian", sigma_end=0.4)
+    assert distortion(som, X, w) == pytest.approx(expected, rel=1e-10)
+
+
 def with_missing(X, fraction=0.2, seed=5):
     """A copy of X with about ``fraction`` of its values NaN, every row keeping
     one observed feature."""

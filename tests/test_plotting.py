@@ -141,6 +141,8 @@ def test_som_display_component_and_clusters(two_blobs):
     ({"kind": "component"}, "needs the feature"),
     ({"kind": "component", "feature": 7}, "feature must be in"),
     ({"kind": "component", "feature": "petal"}, "without feature names"),
+    ({"kind": "component", "feature": 1.9}, "integer index or a feature name"),
+    ({"kind": "component", "feature": True}, "integer index or a feature name"),
     ({"kind": "nope"}, "kind must be one of"),
 ])
 def test_som_display_rejects_what_it_cannot_draw(kwargs, match):
@@ -162,3 +164,41 @@ def test_component_planes_one_plane_per_feature_by_name():
     all_planes = ComponentPlanesDisplay.from_estimator(som, n_cols=3)
     assert all_planes.axes_.shape == (2, 3)
     assert not all_planes.axes_[1, 2].get_visible()
+
+
+def test_som_display_needs_one_label_per_sample(two_blobs):
+    X, y = two_blobs
+    som = SelfOrganizingMap(4, 5, random_state=0).fit(X)
+    with pytest.raises(ValueError, match="one label per sample of X"):
+        SOMDisplay.from_estimator(som, "umatrix", X=X, y=y[:-10])
+    with pytest.raises(ValueError, match="one label per sample of X"):
+        SOMDisplay.from_estimator(som, "umatrix", X=X[:60], y=y)
+
+
+def test_som_display_draws_clusters_as_many_as_units():
+    # n_clusters equal to the number of units is a grouping like any other
+    X = np.random.RandomState(0).uniform(size=(200, 2))  # every unit wins
+    som = SelfOrganizingMap(2, 2, n_clusters=4, random_state=0).fit(X)
+    display = SOMDisplay.from_estimator(som, "clusters")
+    np.testing.assert_array_equal(display.collection_.get_array(), som.unit_labels_)
+    # and a map trained without n_clusters is refused even after set_params
+    som = SelfOrganizingMap(2, 2, random_state=0).fit(X).set_params(n_clusters=2)
+    with pytest.raises(ValueError, match="trained with n_clusters"):
+        SOMDisplay.from_estimator(som, "clusters")
+
+
+@pytest.mark.parametrize("kind", ["umatrix", "hits", "clusters"])
+def test_som_display_draws_the_fitted_grid_after_set_params(two_blobs, kind):
+    X, _ = two_blobs
+    som = SelfOrganizingMap(4, 5, n_clusters=2, random_state=0).fit(X)
+    before = SOMDisplay.from_estimator(som, kind)
+    som.set_params(topology="hexagonal", periodic=True, n_clusters=None)
+    after = SOMDisplay.from_estimator(som, kind)
+    for a, b in zip(before.collection_.get_paths(), after.collection_.get_paths(),
+                    strict=True):
+        np.testing.assert_array_equal(a.vertices, b.vertices)
+        assert len(b.vertices) == 5  # a closed square, not a hexagon
+    np.testing.assert_array_equal(after.collection_.get_array(),
+                                  before.collection_.get_array())
+    planes = ComponentPlanesDisplay.from_estimator(som)
+    assert len(planes.displays_[0].collection_.get_paths()[0].vertices) == 5

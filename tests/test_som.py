@@ -17,11 +17,11 @@ from sklearn.metrics import adjusted_rand_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sknn_math import _parallel, _som_bmu, _som_init, _som_rules
+from sknn_math import _parallel, _som_bmu, _som_data, _som_init, _som_rules
 from sknn_math._parallel import chunk_n_rows
 from sknn_math._som import SelfOrganizingMap
 from sknn_math._som_bmu import bmu_operands
-from sknn_math._som_grid import grid_adjacency
+from sknn_math._som_grid import automatic_n_units, grid_adjacency
 from sknn_math._som_kernels import DECAYS, NEIGHBORHOODS
 from sknn_math._som_rules import chunk_statistics, sum_statistics
 
@@ -1312,3 +1312,315 @@ def test_verbose_with_nan_reports_the_observed_error():
         with redirect_stdout(buffer):
             SelfOrganizingMap(3, 3, algorithm=algorithm, max_iter=2, verbose=1).fit(X)
         assert "nan" not in buffer.getvalue()
+
+
+# --------------------------------------------------------------------------------
+# At the extremes: weights beyond the float range, many features, weights that
+# set the map size, fitted geometry.
+# --------------------------------------------------------------------------------
+
+
+def blob_data(n=400, d=3, seed=0, dtype=np.float64):
+    rng = np.random.RandomState(seed)
+    return (rng.normal(size=(n, d)) * np.resize([2.0, 1.0, 0.5], d)).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype, weight", [(np.float32, 1e36), (np.float64, 1e306)])
+def test_weights_whose_sum_overflows_train_the_unweighted_map(dtype, weight):
+    # Each weight fits the dtype, their sum does not: the weighted means the
+    # batch rule, the principal axes and the errors take are those of the
+    # unweighted data, not an untrained map reporting an error of 0.
+    X = blob_data(400, 3, dtype=dtype)
+    w = np.full(len(X), weight)
+    kw = dict(n_rows=3, n_cols=3, random_state=0)
+    plain = SelfOrganizingMap(**kw).fit(X)
+    heavy = SelfOrganizingMap(**kw).fit(X, sample_weight=w)
+    eps = tolerance(dtype)
+    np.testing.assert_allclose(heavy.codebook_, plain.codebook_, rtol=eps,
+                               atol=eps * np.abs(X).max())
+    np.testing.assert_array_equal(heavy.labels_, plain.labels_)
+    assert heavy.quantization_error_ > 0.1
+    assert heavy.quantization_error_ == pytest.approx(plain.quantization_error_,
+                                                      rel=eps)
+    assert heavy.topographic_error_ == pytest.approx(plain.topographic_error_,
+                                                     rel=eps, abs=eps)
+    for method in ("quantization_error", "topographic_error", "score"):
+        got = getattr(heavy, method)(X, sample_weight=w)
+        assert np.isfinite(got)
+        assert got == pytest.approx(getattr(plain, method)(X), rel=eps, abs=eps)
+    # hits count the weights themselves: finite as long as each unit's are
+    np.testing.assert_allclose(heavy.hits_, plain.hits_ * weight, rtol=eps)
+    np.testing.assert_allclose(heavy.hit_map(X, sample_weight=w),
+                               plain.hit_map(X) * weight, rtol=eps)
+
+
+def test_cluster_centres_of_hits_beyond_the_float_range():
+    # 1e306 on 200 samples per unit: a unit's hits exceed float64 (inf), and the
+    # hit-weighted group centres must still be finite means.
+    X = np.vstack([blob_data(200, 2) - 5, blob_data(200, 2, seed=1) + 5])
+    kw = dict(n_rows=1, n_cols=2, n_clusters=1, init="sample", random_state=0)
+    plain = SelfOrganizingMap(**kw).fit(X)
+    heavy = SelfOrganizingMap(**kw).fit(X, sample_weight=np.full(400, 1e306))
+    assert np.isinf(heavy.hits_).all()  # 200 × 1e306 per unit
+    assert np.isfinite(heavy.cluster_centers_).all()
+    np.testing.assert_allclose(heavy.cluster_centers_, plain.cluster_centers_,
+                               rtol=1e-12)
+
+
+def test_online_weights_beyond_the_float_range_are_a_clear_result():
+    # Online, a weight s is s presentations: (1 − ηh)^s of w − x is left, which
+    # for s = 1e306 pulls every unit the kernel reaches onto the sample. The
+    # map and its error are finite, and the error is the map's true error.
+    X = blob_data(200, 2)
+    som = SelfOrganizingMap(3, 3, algorithm="online", max_iter=2, random_state=0)
+    som.fit(X, sample_weight=np.full(len(X), 1e306))
+    assert np.isfinite(som.codebook_).all()
+    assert som.quantization_error_ == pytest.approx(som.quantization_error(X),
+                                                    rel=1e-12)
+    assert som.quantization_error_ > 0.1
+
+
+def test_online_expanding_kernel_with_huge_weights_is_an_error():
+    # With the mexican hat's negative lobe, s presentations push a unit away by
+    # (1 + η|h|)^s: weights of 1e306 diverge at once, which must be an error,
+    # never a map of NaN or a reported error of 0.
+    import warnings
+
+    X = blob_data(100, 2)
+    som = SelfOrganizingMap(3, 3, algorithm="online", neighborhood="mexican_hat",
+                            random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with pytest.raises(ValueError):
+            som.fit(X, sample_weight=np.full(len(X), 1e306))
+    assert not hasattr(som, "quantization_error_")
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    seed=st.integers(0, 2**16),
+    exponent=st.floats(-1.0, 1.0),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    init=st.sampled_from(["pca", "random", "sample"]),
+    zeros=st.booleans(),
+)
+def test_property_a_common_weight_factor_changes_nothing(seed, exponent, dtype,
+                                                         init, zeros):
+    # Factors from 1e-38 to 1e38 (float32 data) or 1e-307 to 1e307 (float64),
+    # up to sums of weights beyond the float range: the batch rule and every
+    # weighted mean see only relative weights.
+    rng = np.random.RandomState(seed)
+    X = blob_data(60, 3, seed=seed, dtype=dtype)
+    w = rng.uniform(0.1, 3.0, size=len(X))
+    if zeros:
+        w[rng.rand(len(X)) < 0.2] = 0.0
+    factor = 10.0 ** (exponent * (38 if dtype == np.float32 else 307))
+    kw = dict(n_rows=3, n_cols=4, init=init, max_iter=4, random_state=seed)
+    a = SelfOrganizingMap(**kw).fit(X, sample_weight=w)
+    b = SelfOrganizingMap(**kw).fit(X, sample_weight=w * factor)
+    eps = tolerance(dtype)
+    np.testing.assert_allclose(b.codebook_, a.codebook_, rtol=eps,
+                               atol=eps * np.abs(X).max())
+    np.testing.assert_array_equal(b.labels_, a.labels_)
+    np.testing.assert_allclose(b.hits_, a.hits_ * factor, rtol=eps)
+    assert b.quantization_error_ == pytest.approx(a.quantization_error_, rel=eps)
+    assert b.topographic_error_ == pytest.approx(a.topographic_error_, rel=eps,
+                                                 abs=eps)
+    assert b.quantization_error(X, w * factor) == pytest.approx(
+        a.quantization_error(X, w), rel=eps)
+
+
+def test_partial_fit_meets_chunks_of_very_different_weights():
+    # At a constant radius the batch rule averages over the chunks, each
+    # weighing its weights. Only their ratio counts, and nothing overflows:
+    # weights of 1e306 on both chunks, or 1e-3 then 1e300, give the map of
+    # weights 1 and 3, or 1e-303 and 1.
+    X = blob_data(300, 2)
+
+    def two_chunks(first, second):
+        som = SelfOrganizingMap(3, 3, max_iter=1, random_state=0)
+        som.partial_fit(X[:150], sample_weight=np.full(150, first))
+        som.partial_fit(X[150:], sample_weight=np.full(150, second))
+        assert np.isfinite(som.codebook_).all()
+        return som.codebook_
+
+    for heavy, plain in [((1e306, 3e306), (1.0, 3.0)), ((1e-3, 1e300), (1e-303, 1.0))]:
+        np.testing.assert_allclose(two_chunks(*heavy), two_chunks(*plain),
+                                   rtol=1e-12, atol=1e-12)
+    # the first chunk counts: weights 1 and 3 are not the second chunk alone
+    assert not np.allclose(two_chunks(1.0, 3.0), two_chunks(1e-303, 1.0))
+
+
+@pytest.mark.parametrize("init", ["random", "pca"])
+def test_many_features_cost_no_features_squared_memory(init):
+    # 100 × 8000 (images, embeddings): the automatic shape and the PCA codebook
+    # need two principal axes, never the 8000 × 8000 covariance (512 MB).
+    import tracemalloc
+
+    X = np.random.RandomState(0).normal(size=(100, 8000))
+    tracemalloc.start()
+    try:
+        som = SelfOrganizingMap(init=init, max_iter=2, random_state=0).fit(X)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8000**2 * 8 / 8
+    assert som.n_rows_ * som.n_cols_ == pytest.approx(50, abs=3)  # 5·√100
+
+
+def literal_weighted_covariance(X, s):
+    mean = s @ X / s.sum()
+    centred = X - mean
+    return mean, (centred * s[:, None]).T @ centred / s.sum()
+
+
+@pytest.mark.parametrize(
+    "small_side, route",
+    [(10**6, "covariance"), (40, "gram"), (5, "lanczos")],
+)
+def test_principal_axes_are_the_covariance_eigenvectors(monkeypatch, small_side,
+                                                        route):
+    # 30 samples × 60 features: every route (forced by the side limit) gives the
+    # two leading eigenpairs of the weighted covariance, up to sign.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(30, 60)) * np.linspace(3.0, 0.1, 60) + 7.0
+    s = rng.uniform(0.2, 2.0, size=30)
+    mean, cov = literal_weighted_covariance(X, s)
+    values, vectors = np.linalg.eigh(cov)
+    monkeypatch.setattr(_som_init, "SMALL_SIDE", small_side)
+    got_mean, got_values, got_vectors = _som_init.weighted_pca(X, s)
+    np.testing.assert_allclose(got_mean, mean, rtol=1e-12)
+    np.testing.assert_allclose(got_values, values[::-1][:2], rtol=1e-10)
+    np.testing.assert_allclose(np.abs(got_vectors.T @ vectors[:, ::-1][:, :2]),
+                               np.eye(2), atol=1e-8)
+    # ... and a covariance too big to diagonalise whole (Dask, NaN) as well
+    _, big_values, big_vectors = _som_init.principal_axes(mean, cov)
+    np.testing.assert_allclose(big_values, values[::-1][:2], rtol=1e-10)
+    np.testing.assert_allclose(np.abs(big_vectors.T @ vectors[:, ::-1][:, :2]),
+                               np.eye(2), atol=1e-8)
+
+
+def test_random_init_with_a_given_shape_computes_no_principal_axes(monkeypatch):
+    def no_pca(self):
+        raise AssertionError("principal axes computed")
+
+    monkeypatch.setattr(_som_data.InMemoryData, "pca", no_pca)
+    X = blob_data(50, 4)
+    SelfOrganizingMap(3, 3, init="random", max_iter=1, random_state=0).fit(X)
+    SelfOrganizingMap(3, 3, init="sample", max_iter=1, random_state=0).fit(X)
+    with pytest.raises(AssertionError, match="principal axes"):
+        SelfOrganizingMap(init="random", max_iter=1).fit(X)
+
+
+def test_weights_bound_the_automatic_map_and_warn():
+    # 300 samples of weight 5,000 count as 1.5 million: 5·√ would be 6,124
+    # units. The map has at most as many units as samples, and says why.
+    X = blob_data(300, 2)
+    with pytest.warns(UserWarning, match="Normalise the weights.*n_rows"):
+        som = SelfOrganizingMap(max_iter=1).fit(X, sample_weight=np.full(300, 5e3))
+    assert 280 <= som.n_rows_ * som.n_cols_ <= 300
+    # Weights of 1e300 (a sum of 3e302) are the same bound, not a huge array.
+    with pytest.warns(UserWarning, match="3e\\+302"):
+        som = SelfOrganizingMap(max_iter=1).fit(X, sample_weight=np.full(300, 1e300))
+    assert 280 <= som.n_rows_ * som.n_cols_ <= 300
+    # A few samples with weights of copies keep their map up to 100 units.
+    with pytest.warns(UserWarning):
+        som = SelfOrganizingMap(max_iter=1).fit(X[:20], sample_weight=np.full(20, 4))
+    assert som.n_rows_ * som.n_cols_ > 30  # about 5·√80; the rows alone give 22
+    # The rule itself: 5·√(weight sum), at least 2, at most max(samples, 100).
+    assert automatic_n_units(80, 20) == 45
+    assert automatic_n_units(10, 10) == 16
+    assert automatic_n_units(1e-9, 5) == 2
+    assert automatic_n_units(float("inf"), 300) == 300
+    assert automatic_n_units(1e12, 30) == 100
+
+
+def test_weights_that_do_not_enlarge_the_map_do_not_warn():
+    import warnings
+
+    X = blob_data(300, 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        unweighted = SelfOrganizingMap(max_iter=1).fit(X)
+        w = np.random.RandomState(0).uniform(0.5, 1.5, 300)
+        mean_one = SelfOrganizingMap(max_iter=1).fit(X, sample_weight=w * 300 / w.sum())
+        small = SelfOrganizingMap(max_iter=1).fit(X, sample_weight=np.full(300, 0.5))
+        SelfOrganizingMap(max_iter=1).fit(X[:10])  # 16 units for 10 samples
+    n_units = unweighted.n_rows_ * unweighted.n_cols_
+    assert mean_one.n_rows_ * mean_one.n_cols_ == n_units
+    assert small.n_rows_ * small.n_cols_ < n_units
+
+
+def test_complex_init_is_a_clear_error():
+    init = np.zeros((6, 3), dtype=complex)
+    with pytest.raises(ValueError, match="complex.*real"):
+        SelfOrganizingMap(2, 3, init=init).fit(signed_data(30, 3))
+
+
+def fitted_answers(som, X):
+    """Everything a fitted map answers, the metrics included."""
+    from sknn_math import metrics
+
+    return {
+        "predict": som.predict(X),
+        "transform": som.transform(X),
+        "grid_coordinates": som.grid_coordinates(X),
+        "hit_map": som.hit_map(X),
+        "umatrix": som.umatrix(),
+        "quantization_error": som.quantization_error(X),
+        "topographic_error": som.topographic_error(X),
+        "distortion": metrics.distortion(som, X),
+        "combined_error": metrics.combined_error(som, X),
+        "topographic_product": metrics.topographic_product(som),
+        "trustworthiness": metrics.trustworthiness(som, X, n_neighbors=3),
+    }
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    topology=st.sampled_from(["rectangular", "hexagonal"]),
+    periodic=st.booleans(),
+    n_clusters=st.sampled_from([None, 2]),
+    changes=st.fixed_dictionaries({}, optional={
+        "topology": st.sampled_from(["rectangular", "hexagonal"]),
+        "periodic": st.booleans(),
+        "n_rows": st.sampled_from([None, 2, 5]),
+        "n_cols": st.sampled_from([None, 3, 6]),
+        "neighborhood": st.sampled_from(["bubble", "triangle", "mexican_hat"]),
+        "sigma_end": st.sampled_from([0.3, 2.0]),
+        "n_clusters": st.sampled_from([None, 3]),
+    }),
+)
+def test_property_set_params_leaves_the_fitted_answers(topology, periodic,
+                                                        n_clusters, changes):
+    X = signed_data(40, 3)
+    som = SelfOrganizingMap(3, 4, topology=topology, periodic=periodic,
+                            n_clusters=n_clusters, max_iter=3).fit(X)
+    before = fitted_answers(som, X)
+    som.set_params(**changes)
+    after = fitted_answers(som, X)
+    for name, value in before.items():
+        # the same computation on the same fitted state: the same bits
+        np.testing.assert_array_equal(after[name], value, err_msg=name)
+
+
+def test_partial_fit_refuses_another_geometry_than_the_fitted_one():
+    X = signed_data(60, 3)
+    som = SelfOrganizingMap(3, 4, max_iter=2).fit(X)
+    before = som.codebook_.copy()
+    for change in (dict(periodic=True), dict(topology="hexagonal"),
+                   dict(n_rows=5)):
+        som.set_params(**change)
+        with pytest.raises(ValueError, match="partial_fit continues the fitted map"):
+            som.partial_fit(X)
+        np.testing.assert_array_equal(som.codebook_, before)
+        som.set_params(periodic=False, topology="rectangular", n_rows=3)
+    # the automatic shape (None) is no change; the training parameters are
+    # read at every call, and a rule they make impossible is an error
+    som.set_params(n_rows=None, n_cols=None, sigma_end=0.5).partial_fit(X)
+    som.set_params(neighborhood="mexican_hat")
+    with pytest.raises(ValueError, match="algorithm='online'"):
+        som.partial_fit(X)
+    # a new fit takes the new geometry
+    som.set_params(neighborhood="gaussian", periodic=True).fit(X)
+    som.partial_fit(X)
