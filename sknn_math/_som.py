@@ -150,8 +150,9 @@ class SelfOrganizingMap(
         How the radius (and, online, the learning rate) goes from its start to its
         end value, at the fraction f of training done.
 
-        - 'linear': ``start + (end - start) · f``.
-        - 'exponential': ``start · (end/start)^f``.
+        - 'linear': ``(1 - f) · start + f · end``.
+        - 'exponential': ``start^(1 - f) · end^f``, that is
+          ``start · (end/start)^f``.
 
         Batch: ``f = t/(T − 1)`` in epoch t = 0 … T − 1 (T = ``max_iter``), so
         the last epoch runs at the end value. Online: the schedules advance
