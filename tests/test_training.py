@@ -9,6 +9,7 @@ from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils.fixes import parse_version
 
 from sknn_math import (
     ElmanClassifier,
@@ -342,7 +343,10 @@ def test_l1_proximal_steps_reach_the_lasso_solution_and_its_zeros(solver, moment
     # α/n · ‖W‖₁, which is scikit-learn's L1 logistic regression with C = 1/α.
     X, y = make_classification(200, 20, n_informative=3, random_state=0)
     alpha = 5.0
-    lasso = LogisticRegression(l1_ratio=1.0, C=1 / alpha, solver="saga", tol=1e-10,
+    # scikit-learn 1.8 names the L1 penalty by l1_ratio alone, deprecating penalty
+    l1 = ({"l1_ratio": 1.0} if parse_version(sklearn.__version__).release >= (1, 8)
+          else {"penalty": "l1"})
+    lasso = LogisticRegression(**l1, C=1 / alpha, solver="saga", tol=1e-10,
                                max_iter=10000).fit(X, y)
     zeros = lasso.coef_.ravel() == 0
     assert 5 <= zeros.sum() <= 15
