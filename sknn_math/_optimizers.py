@@ -167,9 +167,9 @@ class Adam(_Optimizer):
         leading slice of θ) after a step: soft thresholding by
         τ_j · ``l1``, τ_j the step size the last update gave coordinate j."""
         n = weights.size
-        if self._threshold is None or self._threshold.size != n:
-            self._threshold = np.empty(n, dtype=self.dtype)
-        threshold = self._threshold
+        threshold = getattr(self, "_threshold", None)  # absent in older pickles
+        if threshold is None or threshold.size != n:
+            threshold = self._threshold = np.empty(n, dtype=self.dtype)
         np.sqrt(self.second_moment[:n], out=threshold)
         threshold += self.epsilon
         np.divide(self._step_size * l1, threshold, out=threshold)
