@@ -345,10 +345,12 @@ class SelfOrganizingMap(
     features the sample does not have. The batch rule averages each feature over
     the samples that observe it (a unit keeps its weight for a feature none of
     its neighbourhood's samples observe); the online rule moves the observed
-    features only; ``init='pca'`` uses the pairwise-observed covariance,
-    ``init='sample'`` fills a drawn sample's gaps with the feature means. A
-    sample with no observed feature is an error, and so is infinity. Data
-    without NaN give the same bits as before missing values were supported.
+    features only; ``init='pca'`` uses the pairwise-observed covariance (a
+    features × features matrix, which complete data with many features never
+    form), ``init='sample'`` fills a drawn sample's gaps with the feature
+    means. A sample with no observed feature is an error, and so is infinity.
+    Data without NaN give the same bits as before missing values were
+    supported.
 
     **Dask.** ``fit`` and ``partial_fit`` accept a ``dask.array.Array`` (and
     ``sample_weight`` as a dask array blocked like its rows, or a NumPy
@@ -485,6 +487,9 @@ class SelfOrganizingMap(
 
         sample_weight : array-like of shape (n_samples,), default=None
             Weight of every sample; an integer weight acts as that many copies.
+            The batch rule, the principal axes and the errors depend only on
+            the weights' ratios; the online rule (s presentations) and the
+            automatic map size count them as copies.
 
         Returns
         -------

@@ -31,6 +31,7 @@ import numpy as np
 from ._som_bmu import bmu_and_errors
 from ._som_init import observed_means, weighted_pca
 from ._som_rules import batch_epoch
+from ._validation import normalize_sample_weight
 
 __all__ = ["InMemoryData", "relative_weights", "weight_scale"]
 
@@ -43,18 +44,21 @@ def weight_scale(sample_weight):
 
 
 def relative_weights(sample_weight, scale=None, dtype=None):
-    """``sample_weight / scale`` (default: its maximum), as ``dtype`` (default:
-    the weights'); None stays None.
+    """``sample_weight / scale`` (default: its maximum, the networks' rule in
+    :func:`._validation.normalize_sample_weight`), as ``dtype`` (default: the
+    weights'); None stays None.
 
     Weighted means are invariant to a common factor on the weights: these in
-    (0, 1] give the same means with sums that cannot overflow.
+    (0, 1] give the same means with sums that cannot overflow. A given
+    ``scale`` puts several sets of weights (the chunks of ``partial_fit``)
+    in one unit.
     """
     if sample_weight is None:
         return None
-    if scale is None:
-        scale = weight_scale(sample_weight)
     dtype = sample_weight.dtype if dtype is None else dtype
-    return (sample_weight / scale).astype(dtype, copy=False)
+    if scale is None:
+        return normalize_sample_weight(sample_weight, dtype)[0]
+    return np.divide(sample_weight, scale, dtype=np.float64).astype(dtype, copy=False)
 
 
 class InMemoryData:
