@@ -14,6 +14,7 @@ only, so a change in them is mended in one place.
 """
 
 import numpy as np
+from sklearn.externals.array_api_compat import array_namespace
 from sklearn.utils._array_api import (
     _convert_to_numpy,
     _is_numpy_namespace,
@@ -27,6 +28,7 @@ __all__ = [
     "Namespace",
     "check_fit_namespace",
     "fitted_arrays_to",
+    "float_dtypes",
     "follow_X",
     "namespace_of",
     "to_numpy_array",
@@ -89,15 +91,18 @@ def follow_X(namespace, *arrays):
 
 
 def _has_namespace(array):
-    return hasattr(array, "__array_namespace__") and not isinstance(array, np.ndarray)
+    """Whether ``array`` is an array of a namespace other than NumPy (a tensor
+    exposes DLPack, as scikit-learn recognises arrays)."""
+    return hasattr(array, "__dlpack__") and not isinstance(
+        array, (np.ndarray, np.generic))
 
 
 def to_numpy_array(array):
     """Any array (NumPy, PyTorch on any device, CuPy, array-api-strict) as a
     NumPy array on the host."""
-    if isinstance(array, np.ndarray) or not hasattr(array, "__array_namespace__"):
+    if not _has_namespace(array):
         return np.asarray(array)
-    return _convert_to_numpy(array, array.__array_namespace__())
+    return _convert_to_numpy(array, array_namespace(array))
 
 
 def check_fit_namespace(X, estimator, *, attribute, method):
@@ -107,24 +112,37 @@ def check_fit_namespace(X, estimator, *, attribute, method):
 
 
 def fitted_arrays_to(estimator, namespace):
-    """Move every NumPy array attribute of ``estimator`` (and the arrays in its
-    list attributes) to ``namespace``, in place; scalars and labels stay.
+    """Move the fitted arrays of ``estimator`` (array attributes, and arrays in
+    list attributes) to ``namespace``, in place; None moves them to NumPy.
 
     The fit computes small host-side pieces (the grid, unit groups) in NumPy;
     this puts every fitted array where ``X`` was, as scikit-learn asks of an
-    estimator fitted under array API dispatch. ``classes_`` stays on the host:
-    labels may be strings.
+    estimator fitted under array API dispatch, and back to the host when a
+    later call (``partial_fit``) runs those steps again. ``classes_`` stays
+    on the host: labels may be strings.
     """
-    if namespace.is_numpy:
+    if namespace is not None and namespace.is_numpy:
         return
     for name, value in list(vars(estimator).items()):
         if name == "classes_":
             continue
-        if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+        if namespace is None:
+            if _has_namespace(value):
+                setattr(estimator, name, to_numpy_array(value))
+            elif isinstance(value, list) and any(_has_namespace(v) for v in value):
+                setattr(estimator, name, [to_numpy_array(v) for v in value])
+        elif isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
             setattr(estimator, name, namespace.asarray(value))
         elif isinstance(value, list) and value and all(
                 isinstance(v, np.ndarray) for v in value):
             setattr(estimator, name, [namespace.asarray(v) for v in value])
+
+
+def float_dtypes(namespace):
+    """The float dtypes ``fit`` accepts, in ``namespace``: float64 first, so that
+    other input becomes float64 and float32 stays float32."""
+    xp = namespace.xp
+    return [xp.float64, xp.float32]
 
 
 class ArrayAPISupportMixin:

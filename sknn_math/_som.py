@@ -9,7 +9,9 @@ The estimator holds parameters, validation and fitted state; the work is done by
   on worker threads, and the quantization and topographic errors;
 - :mod:`._som_rules`: one epoch of the batch rule (chunk statistics, their sum,
   the update) or of the online rule;
-- :mod:`._som_grouping`: Ward grouping of the units into ``n_clusters``.
+- :mod:`._som_grouping`: Ward grouping of the units into ``n_clusters``;
+- :mod:`._som_array_api`: the batch rule and inference in another array
+  namespace (PyTorch, CuPy) under array API dispatch.
 """
 
 import copy
@@ -28,8 +30,20 @@ from sklearn.metrics.pairwise import euclidean_distances
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._array_api import (
+    ArrayAPISupportMixin,
+    check_fit_namespace,
+    fitted_arrays_to,
+    float_dtypes,
+    follow_X,
+    namespace_of,
+    to_numpy_array,
+)
 from ._callbacks import CallbackSupportMixin, FitTask
 from ._dask import is_dask_array
+from ._som_array_api import ArrayAPIData, unit_distances
+from ._som_array_api import best_matching_units as device_best_matching_units
+from ._som_array_api import bmu_and_errors as device_bmu_and_errors
 from ._som_bmu import (
     best_matching_units,
     bmu_and_errors,
@@ -74,6 +88,12 @@ from ._validation import (
 __all__ = ["SelfOrganizingMap"]
 
 
+def _host_rows(X):
+    """A NumPy stand-in with ``X``'s rows, to validate host-side arrays
+    (sample weights) against the rows of an array on a device."""
+    return np.empty((X.shape[0], 0))
+
+
 def _relative_hits(hits):
     """Hits divided by the largest: hit-weighted means, with no sum that
     overflows. A unit whose hits exceed the float range (inf) outweighs the
@@ -88,6 +108,7 @@ class SelfOrganizingMap(
     ClassNamePrefixFeaturesOutMixin,
     ClusterMixin,
     TransformerMixin,
+    ArrayAPISupportMixin,
     CallbackSupportMixin,
     BaseEstimator,
 ):
@@ -498,6 +519,9 @@ class SelfOrganizingMap(
         """
         if is_dask_array(X):
             return self._fit_dask(X, y, sample_weight, partial=False)
+        namespace = namespace_of(X)
+        if not namespace.is_numpy:
+            return self._fit_array_api(X, y, sample_weight, namespace, partial=False)
         X = validate_data(
             self, X, reset=True, dtype=[np.float64, np.float32],
             ensure_all_finite="allow-nan",
@@ -544,13 +568,13 @@ class SelfOrganizingMap(
                 iteration, lambda W=W: self._fitted_state(W, data)
             ):
                 break
-        self.codebook_ = W
+        self.codebook_ = to_numpy_array(W)
         self.n_iter_ = epoch + 1
         # partial_fit after fit continues the same random stream and schedule.
         self._rng = rng
         self._sigma_last = float(np.ravel(sigma)[-1])
         self._neighborhood = self.neighborhood
-        self._mass = mass
+        self._mass = None if mass is None else to_numpy_array(mass)
         self._weight_scale = data.weight_scale  # the unit of _mass
         self.hits_ = np.zeros(W.shape[0])
         self._finalize(data)
@@ -594,6 +618,47 @@ class SelfOrganizingMap(
             work._fit(data, y)
         self.__dict__.clear()
         self.__dict__.update(work.__dict__)
+        return self
+
+    def _fit_array_api(self, X, y, sample_weight, namespace, partial):
+        """``fit`` or ``partial_fit`` on an array of another namespace (array
+        API dispatch): the epochs run there (:mod:`._som_array_api`), the small
+        host-side steps (grid, unit groups) in NumPy, and every fitted array ends
+        in X's namespace and device."""
+        if self.algorithm == "online":
+            raise ValueError(
+                "algorithm='online' updates the map after every sample, one at a "
+                "time, which leaves a GPU idle; with array API dispatch use "
+                "algorithm='batch' (the default), or train online on NumPy arrays."
+            )
+        self._check_algorithm()
+        first_call = not (partial and hasattr(self, "codebook_"))
+        if not first_call:
+            check_fit_namespace(X, self, attribute="codebook_", method="partial_fit")
+            self._check_fitted_geometry()
+            fitted_arrays_to(self, None)  # the host-side steps read NumPy
+        X = validate_data(
+            self, X, reset=first_call, dtype=float_dtypes(namespace),
+            ensure_all_finite="allow-nan",
+        )
+        xp = namespace.xp
+        if bool(xp.any(xp.isnan(X))):
+            raise ValueError(
+                "X holds NaN. Missing values are handled on NumPy arrays only: "
+                "fit on X moved to the host (NumPy), or impute them first."
+            )
+        if not first_call and X.dtype != namespace.asarray(self.codebook_).dtype:
+            X = xp.astype(X, namespace.asarray(self.codebook_).dtype)
+        # The weights' checks and rules of copies run on the host (n floats);
+        # the kernels read them from the device (ArrayAPIData).
+        sample_weight = check_sample_weight(
+            follow_X(None, sample_weight), _host_rows(X), np.float64)
+        data = ArrayAPIData(X, sample_weight, namespace)
+        if partial:
+            self._partial_fit(data, y, first_call)
+        else:
+            self._fit(data, y)
+        fitted_arrays_to(self, namespace)
         return self
 
     def _fitted_state(self, W, data):
@@ -642,6 +707,9 @@ class SelfOrganizingMap(
         """
         if is_dask_array(X):
             return self._fit_dask(X, y, sample_weight, partial=True)
+        namespace = namespace_of(X)
+        if not namespace.is_numpy:
+            return self._fit_array_api(X, y, sample_weight, namespace, partial=True)
         first_call = not hasattr(self, "codebook_")
         X = validate_data(
             self, X, reset=first_call, dtype=[np.float64, np.float32],
@@ -703,7 +771,9 @@ class SelfOrganizingMap(
             previous_mass=previous,
         )
         self._weight_scale = data.weight_scale
-        self.codebook_ = W
+        self.codebook_ = to_numpy_array(W)
+        if self._mass is not None:
+            self._mass = to_numpy_array(self._mass)
         self.n_iter_ += 1
         self._sigma_last = float(np.ravel(sigma)[-1])
         self._neighborhood = self.neighborhood
@@ -754,7 +824,7 @@ class SelfOrganizingMap(
                 f"largest weight is {data.weight_scale:.4g}: normalise the weights "
                 "(e.g. to mean 1)."
             )
-        check_finite_result(W, "The codebook", cure)
+        check_finite_result(to_numpy_array(W), "The codebook", cure)
         return W, mass, error_sum
 
     def _check_algorithm(self):
@@ -988,6 +1058,21 @@ class SelfOrganizingMap(
         check_is_fitted(self)
         return check_inference_data(X, self.n_features_in_)
 
+    def _on_device(self, X, method):
+        """``(namespace, X)`` when ``X`` is an array of another namespace than
+        NumPy under array API dispatch (checked against the fit's namespace and
+        features), else None: the NumPy path runs."""
+        check_is_fitted(self)
+        check_fit_namespace(X, self, attribute="codebook_", method=method)
+        namespace = namespace_of(X)
+        if namespace.is_numpy:
+            return None
+        X = validate_data(self, X, reset=False, dtype=float_dtypes(namespace))
+        return namespace, X
+
+    def _device_codebook(self, namespace, X):
+        return namespace.xp.astype(namespace.asarray(self.codebook_), X.dtype)
+
     def best_matching_unit(self, X):
         """Index of the best-matching unit of every sample.
 
@@ -1007,6 +1092,11 @@ class SelfOrganizingMap(
                 self._validate_dask(X), self.codebook_,
                 np.arange(self.codebook_.shape[0]),
             )
+        on_device = self._on_device(X, "best_matching_unit")
+        if on_device is not None:
+            namespace, X = on_device
+            return device_best_matching_units(
+                namespace, X, self._device_codebook(namespace, X))
         X, masked = self._validate_for_inference(X)
         return best_matching_units(
             X, self.codebook_.astype(X.dtype, copy=False), masked=masked
@@ -1030,6 +1120,12 @@ class SelfOrganizingMap(
             return dask_unit_values(
                 self._validate_dask(X), self.codebook_, self.unit_labels_
             )
+        on_device = self._on_device(X, "predict")
+        if on_device is not None:
+            namespace, X = on_device
+            bmu = device_best_matching_units(
+                namespace, X, self._device_codebook(namespace, X))
+            return namespace.xp.take(namespace.asarray(self.unit_labels_), bmu)
         return self.unit_labels_[self.best_matching_unit(X)]
 
     def transform(self, X):
@@ -1049,6 +1145,10 @@ class SelfOrganizingMap(
         """
         if is_dask_array(X):
             return dask_distances(self._validate_dask(X), self.codebook_)
+        on_device = self._on_device(X, "transform")
+        if on_device is not None:
+            namespace, X = on_device
+            return unit_distances(namespace, X, self._device_codebook(namespace, X))
         X, masked = self._validate_for_inference(X)
         W = self.codebook_.astype(X.dtype, copy=False)
         if masked:
@@ -1075,6 +1175,13 @@ class SelfOrganizingMap(
             return dask_unit_values(
                 self._validate_dask(X), self.codebook_, self.unit_coordinates_
             )
+        on_device = self._on_device(X, "grid_coordinates")
+        if on_device is not None:
+            namespace, X = on_device
+            bmu = device_best_matching_units(
+                namespace, X, self._device_codebook(namespace, X))
+            return namespace.xp.take(namespace.asarray(self.unit_coordinates_), bmu,
+                                     axis=0)
         return self.unit_coordinates_[self.best_matching_unit(X)]
 
     def hit_map(self, X=None, sample_weight=None):
@@ -1099,6 +1206,16 @@ class SelfOrganizingMap(
         if is_dask_array(X):
             hits = dask_hits(self._validate_dask(X), sample_weight, self.codebook_)
             return hits.reshape(self.n_rows_, self.n_cols_)
+        on_device = self._on_device(X, "hit_map")
+        if on_device is not None:
+            namespace, X = on_device
+            bmu = to_numpy_array(device_best_matching_units(
+                namespace, X, self._device_codebook(namespace, X)))
+            sample_weight = check_sample_weight(
+                follow_X(None, sample_weight), _host_rows(X), np.float64)
+            hits = np.bincount(
+                bmu, weights=sample_weight, minlength=self.n_rows_ * self.n_cols_)
+            return namespace.asarray(hits.reshape(self.n_rows_, self.n_cols_))
         X, masked = self._validate_for_inference(X)
         sample_weight = check_sample_weight(sample_weight, X, np.float64)
         bmu = best_matching_units(
@@ -1127,6 +1244,9 @@ class SelfOrganizingMap(
         """
         if is_dask_array(X):
             return self._dask_errors(X, sample_weight)[0]
+        on_device = self._on_device(X, "quantization_error")
+        if on_device is not None:
+            return self._device_errors(*on_device, sample_weight)[0]
         X, masked = self._validate_for_inference(X)
         sample_weight = check_sample_weight(sample_weight, X, np.float64)
         error_sum, _ = self._errors(X, sample_weight, masked)
@@ -1154,6 +1274,10 @@ class SelfOrganizingMap(
         if is_dask_array(X):
             wrong = self._dask_errors(X, sample_weight)[1]
             return float("nan") if self.codebook_.shape[0] == 1 else wrong
+        on_device = self._on_device(X, "topographic_error")
+        if on_device is not None:
+            wrong = self._device_errors(*on_device, sample_weight)[1]
+            return float("nan") if self.codebook_.shape[0] == 1 else wrong
         X, masked = self._validate_for_inference(X)
         sample_weight = check_sample_weight(sample_weight, X, np.float64)
         _, wrong = self._errors(X, sample_weight, masked)
@@ -1164,6 +1288,19 @@ class SelfOrganizingMap(
             self._validate_dask(X), sample_weight, self.codebook_,
             self.unit_coordinates_, self._periods(),
         )
+
+    def _device_errors(self, namespace, X, sample_weight):
+        """:meth:`_errors` on an array of another namespace."""
+        sample_weight = relative_weights(check_sample_weight(
+            follow_X(None, sample_weight), _host_rows(X), np.float64))
+        total = X.shape[0] if sample_weight is None else sample_weight.sum()
+        if sample_weight is not None:
+            sample_weight = namespace.asarray(sample_weight.astype(
+                np.float32 if X.dtype == namespace.xp.float32 else np.float64))
+        _, error_sum, wrong_sum, _ = device_bmu_and_errors(
+            namespace, X, sample_weight, self._device_codebook(namespace, X),
+            to_numpy_array(self.unit_coordinates_), self._periods())
+        return error_sum / total, wrong_sum / total
 
     def _errors(self, X, sample_weight, masked=None):
         """Weighted means of the distance and the topographic miss; the weights
@@ -1206,8 +1343,9 @@ class SelfOrganizingMap(
             its grid neighbours (0 for a map with one unit).
         """
         check_is_fitted(self)
-        a, b = np.nonzero(grid_adjacency(self.unit_coordinates_, self._periods()))
-        W = self.codebook_.astype(np.float64)
+        coordinates = to_numpy_array(self.unit_coordinates_)
+        a, b = np.nonzero(grid_adjacency(coordinates, self._periods()))
+        W = to_numpy_array(self.codebook_).astype(np.float64)
         edge = np.linalg.norm(W[a] - W[b], axis=1)
         n_units = W.shape[0]
         total = np.bincount(a, weights=edge, minlength=n_units)

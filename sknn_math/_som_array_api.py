@@ -24,7 +24,9 @@ refuses them here with a clear error.
 import numpy as np
 
 from ._parallel import chunk_n_rows
+from ._som_data import relative_weights, weight_scale
 from ._som_grid import grid_adjacency
+from ._som_init import principal_axes
 
 __all__ = [
     "ArrayAPIData",
@@ -99,7 +101,7 @@ def _exact_units(ns, X_chunk, ops, bmu, uncertain):
     n_units, n_features = ops.W_c64.shape
     step = chunk_n_rows(n_units * n_features * 8, rows_host.size)
     for start in range(0, rows_host.size, step):
-        part = X_rows[start:start + step]
+        part = X_rows[start:start + step, :]
         diff = part[:, None, :] - ops.W_c64[None, :, :]
         d_sq = xp.sum(diff * diff, axis=2)
         bmu_host[rows_host[start:start + step]] = ns.to_numpy(xp.argmin(d_sq, axis=1))
@@ -235,9 +237,15 @@ def bmu_and_errors(ns, X, sample_weight, W, coords, periods):
 
 class ArrayAPIData:
     """Training data in another namespace: the facade ``fit`` reads
-    (:mod:`._som_data`). The initialisation's small results (drawn rows, bounds,
-    principal axes) come back to the host as NumPy arrays; the codebook lives in
-    the namespace from the first epoch on."""
+    (:mod:`._som_data`, whose weight rules it follows).
+
+    ``X`` lives in the namespace; the sample weights are kept twice: as given,
+    float64 on the host (the hits, the automatic size), and divided by
+    ``weight_scale`` in X's dtype on the device (the weighted means). The
+    initialisation's small results (drawn rows, bounds, principal axes) come
+    back to the host as NumPy arrays; the codebook lives in the namespace during
+    the epochs.
+    """
 
     masked = False
 
@@ -247,29 +255,65 @@ class ArrayAPIData:
         self.sample_weight = sample_weight
         self.n_samples, self.n_features = X.shape
         self.dtype = _numpy_dtype(namespace, X.dtype)
+        self.weight_scale = weight_scale(sample_weight)
+
+    @property
+    def weight_scale(self):
+        return self._weight_scale
+
+    @weight_scale.setter
+    def weight_scale(self, scale):
+        self._weight_scale = float(scale)
+        self._scaled = None
+
+    @property
+    def scaled_weight(self):
+        """``sample_weight / weight_scale`` in X's dtype and namespace."""
+        if self._scaled is None and (
+            self.sample_weight is not None or self._weight_scale != 1.0
+        ):
+            weights = self.sample_weight
+            if weights is None:
+                weights = np.ones(self.n_samples)
+            self._scaled = self.ns.asarray(
+                relative_weights(weights, self._weight_scale, self.dtype))
+        return self._scaled
 
     def total_weight(self):
         if self.sample_weight is None:
             return self.n_samples
-        return float(self.ns.xp.sum(self.ns.xp.astype(self.sample_weight,
-                                                      self.ns.xp.float64)))
+        with np.errstate(over="ignore"):
+            return float(self.sample_weight.sum())
+
+    def scaled_total(self):
+        if self.scaled_weight is None:
+            return float(self.n_samples)
+        xp = self.ns.xp
+        return float(xp.sum(xp.astype(self.scaled_weight, xp.float64)))
+
+    def n_live(self):
+        return int(self._live().size)
 
     def observed_means(self):  # pragma: no cover - NaN is refused before
         raise AssertionError("data with NaN stay on NumPy")
 
     def pca(self):
         """Weighted mean, eigenvalues and eigenvectors (host, float64): the
-        covariance is summed on the device, its eigenvectors found on the host."""
-        from ._som_init import principal_axes
-
+        covariance is summed on the device, its eigenvectors found on the host
+        (:func:`._som_init.principal_axes`)."""
         xp = self.ns.xp
         n_samples, n_features = self.X.shape
-        w = _weights(self.ns, self.sample_weight, n_samples, xp.float64)
+        w = _weights(self.ns, self.scaled_weight, n_samples, xp.float64)
         total = xp.sum(w)
-        mean = xp.sum(xp.astype(self.X, xp.float64) * w[:, None], axis=0) / total
+        mean = xp.zeros(n_features, dtype=xp.float64, device=self.ns.device)
+        rows_per_chunk = _chunks(n_samples, n_features, n_features, 8)
+        for rows in rows_per_chunk:
+            mean += xp.sum(xp.astype(self.X[rows, :], xp.float64) * w[rows][:, None],
+                           axis=0)
+        mean = mean / total
         cov = xp.zeros((n_features, n_features), dtype=xp.float64,
                        device=self.ns.device)
-        for rows in _chunks(n_samples, n_features, n_features, 8):
+        for rows in rows_per_chunk:
             centred = xp.astype(self.X[rows, :], xp.float64) - mean
             cov += xp.matrix_transpose(centred * w[rows][:, None]) @ centred
         return principal_axes(self.ns.to_numpy(mean), self.ns.to_numpy(cov / total))
@@ -277,7 +321,7 @@ class ArrayAPIData:
     def _live(self):
         if self.sample_weight is None:
             return np.arange(self.n_samples)
-        return np.flatnonzero(self.ns.to_numpy(self.sample_weight) > 0)
+        return np.flatnonzero(self.sample_weight > 0)
 
     def draw(self, rng, n_units):
         live = self._live()
@@ -293,9 +337,11 @@ class ArrayAPIData:
                 self.ns.to_numpy(xp.max(X, axis=0)))
 
     def batch_epoch(self, W, H, *, previous_mass=None, with_error=False):
+        """One epoch of the batch rule: ``(W, mass, error_sum)``, ``W`` and
+        ``mass`` in the namespace."""
         ns = self.ns
         W = ns.asarray(W)
-        S_aug, mu, error_sum = batch_statistics(ns, self.X, self.sample_weight, W,
+        S_aug, mu, error_sum = batch_statistics(ns, self.X, self.scaled_weight, W,
                                                 with_error=with_error)
         H = ns.asarray(H, dtype=ns.xp.float64)
         if previous_mass is not None:
@@ -304,6 +350,11 @@ class ArrayAPIData:
         return W, mass, error_sum
 
     def results(self, W, coords, periods):
-        bmu, error_sum, wrong_sum, hits = bmu_and_errors(
-            self.ns, self.X, self.sample_weight, self.ns.asarray(W), coords, periods)
+        """``(bmu, error_sum, wrong_sum, hits)`` on the host, as
+        :meth:`._som_data.InMemoryData.results` gives them."""
+        ns = self.ns
+        bmu, error_sum, wrong_sum, _ = bmu_and_errors(
+            ns, self.X, self.scaled_weight, ns.asarray(W), coords, periods)
+        bmu = ns.to_numpy(bmu).astype(np.intp, copy=False)
+        hits = np.bincount(bmu, weights=self.sample_weight, minlength=W.shape[0])
         return bmu, error_sum, wrong_sum, hits
