@@ -8,6 +8,13 @@ shares them among worker threads; its results come back in chunk order, so the
 same data give the same bits whatever the number of threads. Thread and chunk
 policy live in :mod:`sknn_math._parallel`.
 
+The product, in the data's dtype, is centred among the prototypes, so that it
+ranks the units to the dtype's precision at the scale of the codebook and of
+each sample's distance to its unit, wherever the data lie and however far an
+outlier pulls one prototype; the rows near such a far prototype, where that
+precision would be lost, are ranked as exact arithmetic ranks them
+(:func:`best_units`).
+
 Missing values (NaN) count as unobserved: a sample's distance to a unit is taken
 over the sample's observed features only, the plain sum
 ‖x_o − w_o‖² = Σ_{f observed} (x_f − w_f)², not rescaled by
@@ -28,6 +35,7 @@ from ._som_grid import grid_distances, is_adjacent
 __all__ = [
     "BMUOperands",
     "best_matching_units",
+    "best_units",
     "bmu_and_errors",
     "bmu_operands",
     "check_missing",
@@ -36,6 +44,7 @@ __all__ = [
     "map_chunks",
     "missing_mask",
     "observed_distances",
+    "two_best_units",
 ]
 
 
@@ -89,16 +98,36 @@ class BMUOperands(NamedTuple):
     Attributes
     ----------
     mu : ndarray of shape (n_features,)
-        Centroid μ of the codebook.
+        Centre μ of the product: the coordinate-wise median of the codebook, in
+        the data's dtype.
     W_c : ndarray of shape (n_units, n_features)
-        Centred codebook, ``w_k − μ``.
+        Centred codebook, ``w_k − μ``, in the data's dtype.
     W_aug : ndarray of shape (n_features + 1, n_units)
-        ``W_cᵀ`` with the row ``−‖w_k − μ‖²/2`` appended.
+        ``W_cᵀ`` with the row ``−‖w_k − μ‖²/2`` appended, in the data's dtype.
+    W : ndarray of shape (n_units, n_features)
+        The codebook in float64, for the exact distances.
+    norms : ndarray of shape (n_units,)
+        ``‖w_k − μ‖`` in float64, for the rounding-error bound of the product.
+    radius : float
+        The median of ``norms``: the scale of the codebook around μ.
+    far_units : ndarray of shape (n_units,) or None
+        Which units lie further from μ than :data:`FAR` times ``radius`` (a
+        unit trained on outliers); None if none does. The rows they win are
+        ranked exactly (:func:`best_units`).
     """
 
     mu: np.ndarray
     W_c: np.ndarray
     W_aug: np.ndarray
+    W: np.ndarray
+    norms: np.ndarray
+    radius: float
+    far_units: np.ndarray | None
+
+
+# A unit more than FAR times the codebook's median distance from μ is far: the
+# rounding of the scores of the samples near it grows with that distance.
+FAR = 3.0
 
 
 def bmu_operands(W, dtype):
@@ -107,17 +136,32 @@ def bmu_operands(W, dtype):
     ‖x − w_k‖² = ‖x‖² − 2 (x·w_k − ‖w_k‖²/2), so the best-matching unit is
     argmax_k of x·w_k − ‖w_k‖²/2. Appending a column of ones to the samples and
     the row −‖w_k‖²/2 to Wᵀ turns it into one matrix product and one argmax.
-    Samples and units are first shifted by the codebook's centroid μ (distances
-    do not change): the cross term then keeps float32 precision on data far from
-    the origin.
+
+    Samples and units are first shifted by a centre μ (distances do not change),
+    for the rounding error of the product grows with ‖x − μ‖ and ‖w_k − μ‖ (see
+    :func:`best_units`). The coordinate-wise median of the codebook sits among
+    the prototypes, as the data do, wherever they lie: the mean would follow a
+    single far prototype away from all the others. μ is rounded to the dtype
+    first, so that samples and units are shifted by the very same vector.
     """
-    mu = W.mean(axis=0, dtype=np.float64)
-    W_c = W.astype(np.float64) - mu
-    n_units, n_features = W.shape
+    W64 = np.array(W, dtype=np.float64)
+    # The median by a sort along the units: faster than np.median's partition.
+    ordered = np.sort(W64, axis=0)
+    n_units = W.shape[0]
+    mu = (0.5 * (ordered[(n_units - 1) // 2] + ordered[n_units // 2])).astype(dtype)
+    W_c = W64 - mu
+    n_features = W.shape[1]
+    norms_sq = np.einsum("ij,ij->i", W_c, W_c)
     W_aug = np.empty((n_features + 1, n_units), dtype=dtype)
     W_aug[:n_features] = W_c.T
-    W_aug[n_features] = -0.5 * np.einsum("ij,ij->i", W_c, W_c)
-    return BMUOperands(mu.astype(dtype), W_c.astype(dtype), W_aug)
+    W_aug[n_features] = -0.5 * norms_sq
+    norms = np.sqrt(norms_sq)
+    radius = float(np.partition(norms, n_units // 2)[n_units // 2])
+    far_units = norms > FAR * radius
+    return BMUOperands(
+        mu, W_c.astype(dtype), W_aug, W64, norms, radius,
+        far_units if far_units.any() else None,
+    )
 
 
 class _ChunkBuffers:
@@ -130,7 +174,8 @@ class _ChunkBuffers:
 
 
 def chunk_products(X_chunk, operands, buffers=None, *, missing=None):
-    """``X_aug`` and ``G`` of one chunk of rows; the best unit is ``G.argmax(1)``.
+    """``X_aug`` and ``G`` of one chunk of rows; ``G.argmax(1)`` is the best
+    unit up to rounding, :func:`best_units` the best unit.
 
     ``X_aug`` is the chunk centred on μ with a trailing column of ones and
     ``G[i, k] = x_i·w_k − ‖w_k‖²/2`` (centred), so that
@@ -194,40 +239,177 @@ def map_chunks(X, operands, work, *, n_workers=None):
     return map_in_order(run, gen_batches(n_samples, rows), n_workers=n_workers)
 
 
-def _second_best(G, bmu):
-    """argmax of every row of ``G`` but its best entry ``bmu`` (G is restored)."""
-    rows = np.arange(G.shape[0])
-    best = G[rows, bmu]
-    G[rows, bmu] = -np.inf
-    bmu2 = G.argmax(axis=1)
-    G[rows, bmu] = best
-    return bmu2
+def best_units(X_chunk, X_aug, G, operands, *, missing=None, second=False):
+    """Best-matching units of one chunk of rows from its products.
+
+    ``X_aug`` and ``G`` come from :func:`chunk_products` (``missing`` as
+    there); ``G`` is used as scratch and overwritten. Returns ``bmu``, or with
+    ``second`` ``(bmu, bmu2)`` where ``bmu2`` is every row's second-best unit.
+
+    The units are the argmax of ``G``, in the data's dtype, except on the rows
+    won by a far unit (see :class:`BMUOperands`), which are ranked as exact
+    arithmetic ranks them, but for ties (:func:`_exact_best_units`).
+    """
+    # Rounding. A score sums n + 1 products of operands rounded once to the
+    # dtype (n more, and one more sum, on a row with NaN), so by the dot-product
+    # bound and Cauchy–Schwarz its error is at most E = k u (‖x − μ‖ρ + ρ²),
+    # k = n + 3 (2n + 4 with NaN), u = eps/2, for a unit with ‖w − μ‖ ≤ ρ. Only
+    # a unit nearer x than the winner c can change the order, and then
+    # ‖w − μ‖ ≤ ‖x − μ‖ + ‖x − w_c‖ ≤ ‖w_c − μ‖ + 2‖x − w_c‖ = s (on a row with
+    # NaN, whose unobserved features bound nothing, ρ is the largest ‖w − μ‖):
+    #     E ≤ 2 k u s²,
+    # the precision of the dtype at the scale of the winner's distance to μ and
+    # the sample's distance to the winner, which the centre among the
+    # prototypes keeps small, the same for every row. Only a far winner makes s
+    # large: a sample near a far unit (an outlier and the unit it trained) is
+    # then ranked exactly. The same holds for the second-best unit.
+    m, n_units = G.shape
+    if n_units == 1:
+        zeros = np.zeros(m, dtype=np.intp)
+        return (zeros, zeros.copy()) if second else zeros
+    bmu = G.argmax(axis=1)
+    bmu2 = best = None
+    if second:
+        flat = G.reshape(-1)
+        at = np.arange(0, m * n_units, n_units) + bmu
+        best = flat.take(at)
+        flat[at] = -np.inf
+        bmu2 = G.argmax(axis=1)
+    if operands.far_units is None:
+        return (bmu, bmu2) if second else bmu
+    far = operands.far_units[bmu]
+    if second:
+        far |= operands.far_units[bmu2]
+    if missing is not None:
+        far |= missing.any(axis=1)
+    if far.any():
+        rows = np.flatnonzero(far)
+        G_far = G[rows]
+        if second:
+            G_far[np.arange(rows.size), bmu[rows]] = best[rows]
+        exact = _exact_best_units(
+            X_chunk[rows], X_aug[rows], G_far, operands,
+            None if missing is None else missing[rows], 2 if second else 1,
+        )
+        bmu[rows] = exact[0]
+        if second:
+            bmu2[rows] = exact[1]
+    return (bmu, bmu2) if second else bmu
+
+
+def _exact_best_units(X_rows, X_aug, G, operands, missing, ranks):
+    """The ``ranks`` best units of rows as exact arithmetic ranks them, but for
+    ties, from their products ``X_aug`` and ``G`` (overwritten): a list of
+    ``ranks`` index arrays.
+
+    The product ranks them first. A row whose ranked scores lie further apart
+    than twice their rounding bound keeps that order; the others are ranked
+    again among the units that score within the bound, by float64 direct
+    differences Σ_f (x_f − w_kf)² over the row's observed features (an exact
+    tie goes to the lower index).
+    """
+    m, n_units = G.shape
+    n_features = X_rows.shape[1]
+    flat = G.reshape(-1)
+    first = np.arange(0, m * n_units, n_units)
+    units, scores = [], []
+    for rank in range(ranks + 1):
+        if rank:
+            flat[first + units[-1]] = -np.inf  # then the next best
+        units.append(G.argmax(axis=1))
+        scores.append(flat.take(first + units[-1]).astype(np.float64))
+    # The bound of best_units, E = k u (‖x − μ‖ρ + ρ²), with the factor
+    # 1 + 4ku for the terms beyond the first order, and ρ from the ranked units
+    # j: ‖x − w_j‖² ≤ ‖x − μ‖² − 2(G_j − E_j), where ‖x − μ‖² exceeds that of
+    # the rounded, centred sample by at most a factor 1 + 3u.
+    u = 0.5 * np.finfo(G.dtype).eps
+    norms = operands.norms
+    X_c = X_aug[:, :n_features]
+    a_sq = np.einsum("ij,ij->i", X_c, X_c, dtype=np.float64) * (1.0 + 3.0 * u)
+    a = np.sqrt(a_sq)
+    k = np.full(m, (n_features + 3) * u)
+    if missing is not None:
+        incomplete = missing.any(axis=1)
+        k[incomplete] = (2 * n_features + 4) * u
+    k *= 1.0 + 4.0 * k
+    reach_sq = np.zeros(m)
+    for unit, score in zip(units[:ranks], scores, strict=False):
+        r = norms[unit]
+        reach_sq = np.maximum(reach_sq, a_sq - 2.0 * score + 2.0 * k * (a + r) * r)
+    rho = np.minimum(a + np.sqrt(reach_sq), norms.max())
+    if missing is not None:
+        rho[incomplete] = norms.max()
+    tolerance = 2.0 * k * (a + rho) * rho
+    certain = np.isfinite(scores[0])
+    for better, worse in zip(scores[:ranks], scores[1:], strict=True):
+        certain &= better - worse > tolerance
+    redo = np.flatnonzero(~certain)
+    if redo.size:
+        # Candidates: the ranked units and every unit that may score above the
+        # last of them.
+        G_redo = G[redo]
+        floor = scores[ranks - 1][redo] - tolerance[redo]
+        candidate = G_redo >= floor[:, None]
+        candidate[~np.isfinite(floor) | np.isnan(G_redo).any(axis=1)] = True
+        for unit in units[:ranks]:
+            candidate[np.arange(redo.size), unit[redo]] = True
+        exact = _exact_ranks(
+            X_rows[redo], operands.W, candidate,
+            None if missing is None else missing[redo], ranks,
+        )
+        for unit, exact_unit in zip(units, exact, strict=False):
+            unit[redo] = exact_unit
+    return units[:ranks]
+
+
+def _exact_ranks(X_rows, W, candidate, missing, ranks):
+    """The ``ranks`` nearest candidate units of every row, by float64 direct
+    differences over its observed features (the lower index first on exact
+    ties): a list of ``ranks`` index arrays.
+
+    ``candidate`` (rows, n_units) marks the units to compare, at least
+    ``ranks`` per row.
+    """
+    row, unit = np.nonzero(candidate)
+    diff = X_rows[row] - W[unit]
+    if missing is not None:
+        diff[missing[row]] = 0.0
+    d_sq = np.full(candidate.shape, np.inf)
+    d_sq[row, unit] = np.einsum("ij,ij->i", diff, diff)
+    index = np.arange(len(d_sq))
+    units = []
+    for _ in range(ranks):
+        units.append(d_sq.argmin(axis=1))
+        d_sq[index, units[-1]] = np.inf
+    return units
 
 
 def two_best_units(X_chunk, operands, buffers, masked):
-    """Best and second-best units of a chunk, and each row's exact distance to
-    its best prototype (over its observed features where ``masked``).
+    """Best and second-best units of a chunk (:func:`best_units`), and each
+    row's distance to its best prototype (over its observed features where
+    ``masked``).
 
     Returns ``(bmu, bmu2, dist)``; ``dist`` is float64.
     """
     missing = missing_mask(X_chunk) if masked else None
     X_aug, G = chunk_products(X_chunk, operands, buffers, missing=missing)
-    bmu = G.argmax(axis=1)
-    bmu2 = _second_best(G, bmu)
-    # The exact difference, not ‖x‖² − 2G, so that the reported error is
-    # accurate to the last bit of the dtype.
-    diff = X_aug[:, :X_chunk.shape[1]] - operands.W_c[bmu]
+    bmu, bmu2 = best_units(X_chunk, X_aug, G, operands, missing=missing,
+                           second=True)
+    # The direct difference in float64, not ‖x‖² − 2G: the reported error is
+    # accurate to the last bit of the dtype, wherever the sample lies.
+    diff = X_chunk - operands.W[bmu]
     if missing is not None:
         diff[missing] = 0.0
-    dist = np.sqrt(np.einsum("ij,ij->i", diff, diff, dtype=np.float64))
+    dist = np.sqrt(np.einsum("ij,ij->i", diff, diff))
     return bmu, bmu2, dist
 
 
 def best_matching_units(X, W, *, masked=None, n_workers=None):
     """Index of the best-matching unit of every row of ``X``, shape (n_samples,).
 
-    ``masked``: whether ``X`` holds NaN (:func:`has_missing`); None finds out.
-    ``n_workers``: threads, as in :func:`map_chunks`.
+    Ranked as :func:`best_units` ranks them. ``masked``: whether ``X`` holds
+    NaN (:func:`has_missing`); None finds out. ``n_workers``: threads, as in
+    :func:`map_chunks`.
     """
     operands = bmu_operands(W, X.dtype)
     if masked is None:
@@ -236,8 +418,8 @@ def best_matching_units(X, W, *, masked=None, n_workers=None):
     def work(batch, buffers):
         X_chunk = X[batch]
         missing = missing_mask(X_chunk) if masked else None
-        _, G = chunk_products(X_chunk, operands, buffers, missing=missing)
-        return batch, G.argmax(axis=1)
+        X_aug, G = chunk_products(X_chunk, operands, buffers, missing=missing)
+        return batch, best_units(X_chunk, X_aug, G, operands, missing=missing)
 
     bmu = np.empty(X.shape[0], dtype=np.intp)
     for batch, bmu_chunk in map_chunks(X, operands, work, n_workers=n_workers):
@@ -283,20 +465,51 @@ def observed_distances(X, W, *, n_workers=None):
     ``‖x_o − w_k,o‖`` for data holding NaN (``transform``), shape
     (n_samples, n_units) in ``X``'s dtype; computed in float64, from the same
     masked products as the best-matching units, chunk by chunk (``n_workers``:
-    threads, as in :func:`map_chunks`).
+    threads, as in :func:`map_chunks`). The product's rounding grows with
+    ‖x − μ‖ ‖w − μ‖ (:func:`best_units`): the distances of the samples further
+    from μ than :data:`FAR` times the codebook's radius, and to the far units,
+    are direct differences instead.
     """
     n_samples, n_features = X.shape
     operands = bmu_operands(W, np.float64)
     D = np.empty((n_samples, W.shape[0]), dtype=X.dtype)
+    far_units = (
+        None if operands.far_units is None else np.flatnonzero(operands.far_units)
+    )
 
     def work(batch, buffers):
         X_chunk = X[batch]
         missing = missing_mask(X_chunk)
         X_aug, G = chunk_products(X_chunk, operands, buffers, missing=missing)
         X_c = X_aug[:, :n_features]
-        d_sq = np.einsum("ij,ij->i", X_c, X_c)[:, None] - 2.0 * G
+        x_sq = np.einsum("ij,ij->i", X_c, X_c)
+        d_sq = x_sq[:, None] - 2.0 * G
+        far_rows = np.flatnonzero(x_sq > (FAR * operands.radius) ** 2)
+        if far_rows.size:
+            d_sq[far_rows] = _direct_sq_distances(
+                X_chunk[far_rows], operands.W,
+                None if missing is None else missing[far_rows],
+            )
+        if far_units is not None:
+            d_sq[:, far_units] = _direct_sq_distances(
+                X_chunk, operands.W[far_units], missing
+            )
         D[batch] = np.sqrt(np.maximum(d_sq, 0.0))
 
     for _ in map_chunks(X, operands, work, n_workers=n_workers):
         pass
     return D
+
+
+def _direct_sq_distances(X_rows, W, missing):
+    """Σ_f (x_f − w_kf)² over the observed features of every row, in float64:
+    (rows, units), a few rows at a time within the cache."""
+    q, n_features = X_rows.shape
+    d_sq = np.empty((q, W.shape[0]))
+    rows = chunk_n_rows(8 * W.size, q, fit_in_cache=True)
+    for batch in gen_batches(q, rows):
+        diff = X_rows[batch, None, :] - W
+        if missing is not None:
+            np.copyto(diff, 0.0, where=missing[batch, None, :])
+        d_sq[batch] = np.einsum("ijk,ijk->ij", diff, diff)
+    return d_sq

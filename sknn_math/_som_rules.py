@@ -27,6 +27,7 @@ import numpy as np
 from scipy import sparse
 
 from ._som_bmu import (
+    best_units,
     bmu_operands,
     chunk_products,
     has_missing,
@@ -35,6 +36,7 @@ from ._som_bmu import (
 )
 
 __all__ = [
+    "DIVERGED_REACH",
     "batch_epoch",
     "batch_update",
     "chunk_statistics",
@@ -83,7 +85,7 @@ def chunk_statistics(X_chunk, sample_weight_chunk, operands, *, with_error=False
     """
     missing = missing_mask(X_chunk) if masked else None
     X_aug, G = chunk_products(X_chunk, operands, buffers, missing=missing)
-    bmu = G.argmax(axis=1)
+    bmu = best_units(X_chunk, X_aug, G, operands, missing=missing)
     m, n_units = G.shape
     dtype = X_aug.dtype
     s = (
@@ -108,12 +110,11 @@ def chunk_statistics(X_chunk, sample_weight_chunk, operands, *, with_error=False
         S_aug = np.hstack([S_aug, counts])
     error = 0.0
     if with_error:
-        # ‖x − w_c‖² = ‖x‖² − 2 G[i, c] on the centred data (observed entries:
-        # the missing ones are 0 in X_aug).
-        X_c = X_aug[:, :-1]
-        x_sq = np.einsum("ij,ij->i", X_c, X_c)
-        d_sq = np.maximum(x_sq - 2.0 * G[np.arange(m), bmu], 0.0)
-        error = float(s @ np.sqrt(d_sq))
+        # Direct differences in float64 (observed entries only).
+        diff = X_chunk - operands.W[bmu]
+        if missing is not None:
+            diff[missing] = 0.0
+        error = float(s @ np.sqrt(np.einsum("ij,ij->i", diff, diff)))
     return S_aug, error
 
 
@@ -238,6 +239,61 @@ def batch_epoch(X, sample_weight, W, H, *, previous_mass=None, with_error=False,
 # Online rule.
 # --------------------------------------------------------------------------------
 
+# The online rule has diverged once a prototype lies further beyond the data's
+# bounding box than this many times the box's largest side (and than it lay at
+# the start of the pass).
+DIVERGED_REACH = 10.0
+
+# Steps between two looks at the codebook's reach. An expansive step multiplies a
+# distance by at most |1 − η h| ≤ 1.45 (η ≤ 1, h ≥ −2 e^(−3/2)), so the reach
+# grows by at most 1.45¹²⁸ ≈ 10²¹ between looks: far from the float64 range, and
+# an overflow to infinity or NaN is caught all the same.
+_REACH_EVERY = 128
+
+
+class _Reach:
+    """How far the codebook lies beyond the bounding box of the data.
+
+    A step w ← w + a (x − w) with 0 ≤ a ≤ 1 (a non-negative kernel, η ≤ 1) is a
+    convex combination of w and a sample, so it never takes a prototype further
+    from the box; only a negative kernel value (a < 0) does, and the mexican
+    hat's negative lobe can make the rule expansive. Features that no sample
+    observes are left out (the rule never moves them).
+    """
+
+    def __init__(self, X, W, masked):
+        if masked:
+            missing = np.isnan(X)
+            low = np.where(missing, np.inf, X).min(axis=0)
+            high = np.where(missing, -np.inf, X).max(axis=0)
+        else:
+            low, high = X.min(axis=0), X.max(axis=0)
+        self.features = np.flatnonzero(low <= high)
+        self.low = low[self.features].astype(np.float64)
+        self.high = high[self.features].astype(np.float64)
+        span = float((self.high - self.low).max(initial=0.0))
+        size = float(np.abs(np.r_[self.low, self.high]).max(initial=0.0))
+        # a floor for data that hold a single point
+        self.span = max(span, np.finfo(X.dtype).eps * max(size, 1.0))
+        self.limit = max(DIVERGED_REACH * self.span, self(W))
+
+    def __call__(self, W):
+        W = W[:, self.features]
+        return float(np.maximum(self.low - W, W - self.high).max(initial=0.0))
+
+    def check(self, W, steps):
+        reach = self(W)
+        if not reach <= self.limit:
+            raise ValueError(
+                f"Training diverged: after {steps} online steps a prototype lies "
+                f"{reach:.3g} beyond the bounding box of the data, whose longest "
+                f"side is {self.span:.3g}. The step w ← w + η h (x − w) pushes a "
+                "unit away from the sample where h < 0 (the mexican hat beyond "
+                "σ), and grows without bound when η |h| is large. Lower "
+                "learning_rate_start, narrow the negative lobe with a smaller "
+                "sigma_start, or choose another neighborhood (e.g. 'gaussian')."
+            )
+
 
 def online_epoch(
     X, sample_weight, W, grid_dist, order, sigmas, etas, kernel, *, with_error=False,
@@ -252,6 +308,10 @@ def online_epoch(
     Returns Σ s ‖x − w_c‖ before each step (with ``with_error``, else 0).
     A sample with NaN (``masked``; None finds out) finds its unit by, and moves
     the prototypes in, its observed features only: x − w_k is 0 elsewhere.
+
+    A ``ValueError`` stops a pass that diverges: a prototype more than
+    :data:`DIVERGED_REACH` times the data's extent beyond their bounding box
+    (or non-finite), looked for every few steps.
     """
     if masked is None:
         masked = has_missing(X)
@@ -260,6 +320,7 @@ def online_epoch(
         if masked
         else frozenset()
     )
+    reach = _Reach(X, W, masked)
     dtype = W.dtype
     error_sum = 0.0
     diff = np.empty_like(W)
@@ -269,19 +330,22 @@ def online_epoch(
     sigmas = np.asarray(sigmas, dtype=np.float64).tolist()
     etas = np.asarray(etas, dtype=np.float64).tolist()
     weights = None if sample_weight is None else sample_weight.tolist()
-    for step, i in enumerate(np.asarray(order).tolist()):
-        np.subtract(X[i], W, out=diff)
-        if masked and i in incomplete:
-            diff[:, np.isnan(X[i])] = 0.0
-        np.einsum("ij,ij->i", diff, diff, out=d_sq)
-        c = d_sq.argmin()
-        if with_error:
-            weight = 1.0 if weights is None else weights[i]
-            error_sum += weight * sqrt(max(float(d_sq[c]), 0.0))
-        a = kernel(grid_dist[c], sigmas[step])
-        a *= etas[step]
-        if weights is not None:
-            a = 1.0 - np.power(1.0 - a, weights[i])
-        diff *= a.astype(dtype, copy=False)[:, None]
-        W += diff
+    order = np.asarray(order).tolist()
+    for start in range(0, len(order), _REACH_EVERY):
+        for step, i in enumerate(order[start:start + _REACH_EVERY], start):
+            np.subtract(X[i], W, out=diff)
+            if masked and i in incomplete:
+                diff[:, np.isnan(X[i])] = 0.0
+            np.einsum("ij,ij->i", diff, diff, out=d_sq)
+            c = d_sq.argmin()
+            if with_error:
+                weight = 1.0 if weights is None else weights[i]
+                error_sum += weight * sqrt(max(float(d_sq[c]), 0.0))
+            a = kernel(grid_dist[c], sigmas[step])
+            a *= etas[step]
+            if weights is not None:
+                a = 1.0 - np.power(1.0 - a, weights[i])
+            diff *= a.astype(dtype, copy=False)[:, None]
+            W += diff
+        reach.check(W, step + 1)
     return error_sum

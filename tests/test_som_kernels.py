@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sknn_math import _som_kernels
+from sknn_math import _som_kernels, _som_rules
 from sknn_math._som import SelfOrganizingMap
 from sknn_math._som_grid import grid_periods, unit_coordinates, unit_grid_distances
 from sknn_math._som_kernels import DECAYS, NEIGHBORHOODS, schedule_fraction
@@ -188,3 +188,69 @@ def test_batch_epoch_at_a_vanishing_radius_is_a_lloyd_step():
         if np.any(winner == k):
             expected[k] = X[winner == k].mean(axis=0)
     np.testing.assert_allclose(som.codebook_, expected, rtol=1e-12, atol=1e-12)
+
+
+# --------------------------------------------------------------------------------
+# A negative lobe in the online rule: divergence is an error, not a result.
+# --------------------------------------------------------------------------------
+
+
+def test_online_mexican_hat_divergence_is_an_error_naming_the_cures():
+    # The case: default settings, 500 × 3 N(0, 1), a 6×6 map. The
+    # negative lobe pushes the units that never win further out at every step
+    # (max |w| reached 2e136 and the quantization error read 0.0); fit stops
+    # with the cures instead, and reports no quality figure.
+    X = np.random.RandomState(0).normal(size=(500, 3))
+    som = SelfOrganizingMap(6, 6, neighborhood="mexican_hat", algorithm="online",
+                            random_state=0)
+    with pytest.raises(ValueError, match="Training diverged") as error:
+        som.fit(X)
+    message = str(error.value)
+    for cure in ("learning_rate_start", "sigma_start", "neighborhood"):
+        assert cure in message
+    assert not hasattr(som, "quantization_error_")
+
+
+def test_online_divergence_is_caught_before_overflow(monkeypatch):
+    # Float32 overflows at 3e38: the reach is looked at often enough that the
+    # error is the divergence, not a non-finite codebook; and a weight that
+    # counts as many presentations (here the whole growth in one step) is
+    # caught too.
+    X = np.random.RandomState(1).normal(size=(400, 2)).astype(np.float32)
+    for sample_weight in (None, np.full(400, 50.0, dtype=np.float32)):
+        som = SelfOrganizingMap(5, 5, neighborhood="mexican_hat", algorithm="online",
+                                learning_rate_start=1.0, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # the overflow itself
+            with pytest.raises(ValueError, match="Training diverged"):
+                som.fit(X, sample_weight=sample_weight)
+
+
+def test_online_mexican_hat_with_sane_settings_trains():
+    # A small learning rate and a narrow lobe over a few epochs: the map stays
+    # within the data's reach, and its quantization error is the true one.
+    X = np.random.RandomState(0).normal(size=(500, 3))
+    som = SelfOrganizingMap(6, 6, neighborhood="mexican_hat", algorithm="online",
+                            learning_rate_start=0.005, sigma_start=1.0,
+                            max_iter=3, random_state=0).fit(X)
+    low, high = X.min(axis=0), X.max(axis=0)
+    outside = np.maximum(low - som.codebook_, som.codebook_ - high).max()
+    assert outside < _som_rules.DIVERGED_REACH * (high - low).max()
+    D = np.sqrt(((X[:, None, :] - som.codebook_[None]) ** 2).sum(axis=2))
+    assert som.quantization_error_ == pytest.approx(D.min(axis=1).mean(), rel=1e-9)
+    assert som.quantization_error_ < np.linalg.norm(X - X.mean(axis=0), axis=1).mean()
+
+
+def test_contracting_rules_never_trip_the_divergence_check(monkeypatch):
+    # With a non-negative kernel and η ≤ 1 a step is a convex combination of a
+    # prototype and a sample: a codebook that starts far outside the data (a
+    # given init) only comes closer, at any reach limit.
+    monkeypatch.setattr(_som_rules, "DIVERGED_REACH", 0.0)
+    rng = np.random.RandomState(2)
+    X = rng.normal(size=(200, 3))
+    init = rng.normal(size=(12, 3)) * 50
+    for name in ("gaussian", "bubble", "triangle"):
+        som = SelfOrganizingMap(3, 4, neighborhood=name, algorithm="online",
+                                learning_rate_start=1.0, init=init, max_iter=2)
+        som.fit(X, sample_weight=rng.uniform(0, 3, size=200))
+        assert np.all(np.isfinite(som.codebook_))
