@@ -255,3 +255,24 @@ def test_property_units_are_the_exact_ones_but_for_ties(
     best, second, _ = two_best_units(X, bmu_operands(W, dtype), None, False)
     assert_ranked_like_oracle(best, D)
     assert_ranked_like_oracle(second, D, rank=1)
+
+
+# --------------------------------------------------------------------------------
+# The Dask blocks run the same kernels.
+# --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dask_blocks_rank_the_issue_data_exactly(dask_client, dtype):
+    # The batch epochs, labels, predictions and errors of a fit on a dask array
+    # (uneven blocks, the far sample in the first) are those of the exact
+    # distances, as in memory.
+    da = pytest.importorskip("dask.array")
+    X = issue_data(dtype)
+    som = SelfOrganizingMap(5, 5).fit(da.from_array(X, chunks=((700, 1300), 3)))
+    D = oracle_sq_distances(X, som.codebook_)
+    assert_ranked_like_oracle(som.labels_, D)
+    predicted = som.predict(da.from_array(X, chunks=(500, 3))).compute()
+    assert_ranked_like_oracle(predicted, D)
+    assert som.quantization_error_ == pytest.approx(
+        np.sqrt(D.min(axis=1)).mean(), rel=1e-9)
