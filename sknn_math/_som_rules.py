@@ -240,8 +240,8 @@ def batch_epoch(X, sample_weight, W, H, *, previous_mass=None, with_error=False,
 # --------------------------------------------------------------------------------
 
 # The online rule has diverged once a prototype lies further beyond the data's
-# bounding box than this many times the box's largest side (and than it lay at
-# the start of the pass).
+# bounding box than it lay at the start of the pass, by more than this many
+# times the longest side of the box or of the codebook's own box.
 DIVERGED_REACH = 10.0
 
 # Steps between two looks at the codebook's reach. An expansive step multiplies a
@@ -271,14 +271,19 @@ class _Reach:
         self.features = np.flatnonzero(low <= high)
         self.low = low[self.features].astype(np.float64)
         self.high = high[self.features].astype(np.float64)
-        span = float((self.high - self.low).max(initial=0.0))
-        size = float(np.abs(np.r_[self.low, self.high]).max(initial=0.0))
-        # a floor for data that hold a single point
-        self.span = max(span, np.finfo(X.dtype).eps * max(size, 1.0))
-        self.limit = max(DIVERGED_REACH * self.span, self(W))
-
-    def __call__(self, W):
         W = W[:, self.features]
+        self.span = float((self.high - self.low).max(initial=0.0))
+        scale = max(
+            self.span,
+            float((W.max(axis=0) - W.min(axis=0)).max(initial=0.0)),
+            # a floor for a codebook and data that are a single point
+            np.finfo(X.dtype).eps * float(np.abs(W).max(initial=1.0)),
+        )
+        self.limit = self(W, chosen=True) + DIVERGED_REACH * scale
+
+    def __call__(self, W, chosen=False):
+        if not chosen:
+            W = W[:, self.features]
         return float(np.maximum(self.low - W, W - self.high).max(initial=0.0))
 
     def check(self, W, steps):
@@ -309,9 +314,10 @@ def online_epoch(
     A sample with NaN (``masked``; None finds out) finds its unit by, and moves
     the prototypes in, its observed features only: x − w_k is 0 elsewhere.
 
-    A ``ValueError`` stops a pass that diverges: a prototype more than
-    :data:`DIVERGED_REACH` times the data's extent beyond their bounding box
-    (or non-finite), looked for every few steps.
+    A ``ValueError`` stops a pass that diverges: a prototype that moves more
+    than :data:`DIVERGED_REACH` times the extent of the data (or of the
+    codebook) further beyond the data's bounding box, or that is no longer
+    finite, looked for every few steps.
     """
     if masked is None:
         masked = has_missing(X)
