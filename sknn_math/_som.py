@@ -162,7 +162,8 @@ class SelfOrganizingMap(
 
     sigma_start : float, default=None
         Neighbourhood radius at the start of training, in grid units. None
-        uses half the longer side of the map (at least ``sigma_end``).
+        uses half the longer side of the map (at least ``sigma_end``). A
+        radius below ``sigma_end``, one that would grow, is an error.
 
     sigma_end : float, default=1.0
         Neighbourhood radius in the last epoch.
@@ -230,8 +231,14 @@ class SelfOrganizingMap(
         an int for reproducible, bit-identical results.
 
     verbose : int, default=0
-        If positive, print one line per epoch: radius, learning rate (online),
-        quantization error of the codebook the epoch started from, time.
+        If positive, print one line per epoch: its radius (online, with the
+        learning rate, their values at the epoch's first step), the
+        quantization and topographic errors of the codebook the epoch ends
+        with, which are ``quantization_error_`` and ``topographic_error_``
+        after the last epoch, and the epoch's time. Measuring the errors
+        takes one more pass over the data per epoch, not counted in the time.
+        While the radius is wide the map is smoothed towards the data's mean,
+        so the errors fall mostly as the radius shrinks.
 
     Attributes
     ----------
@@ -534,6 +541,7 @@ class SelfOrganizingMap(
     def _fit(self, data, y):
         """``fit`` on validated data (:mod:`._som_data`)."""
         self._check_algorithm()
+        self._check_radius()
         rng = check_random_state(self.random_state)
         self._initialize_from(data, rng)
 
@@ -558,11 +566,16 @@ class SelfOrganizingMap(
                 )
                 sigma = decay(self.sigma_start_, self.sigma_end, fracs)
                 eta = decay(self.learning_rate_start, self.learning_rate_end, fracs)
-            W, mass, error_sum = self._epoch(data, W, grid_dist, sigma, eta, rng)
+            W, mass = self._epoch(data, W, grid_dist, sigma, eta, rng)
             if self.verbose > 0:
+                elapsed = time.perf_counter() - tic
+                _, error_sum, wrong_sum, _ = data.results(
+                    W, self.unit_coordinates_, self._periods()
+                )
+                total = data.scaled_total()
                 self._print_epoch(
-                    epoch + 1, T, sigma, eta, error_sum, data,
-                    time.perf_counter() - tic,
+                    epoch + 1, T, sigma, eta, error_sum / total,
+                    self._topographic(wrong_sum / total), elapsed,
                 )
             if task.end_iteration(
                 iteration, lambda W=W: self._fitted_state(W, data)
@@ -727,9 +740,20 @@ class SelfOrganizingMap(
 
     def _partial_fit(self, data, y, first_call):
         """``partial_fit`` on validated data (:mod:`._som_data`)."""
+        self._check_radius(None if first_call else self.sigma_start_)
         if first_call:
             self._rng = check_random_state(self.random_state)
             self._initialize_from(data, self._rng)
+            if self.n_rows is None or self.n_cols is None:
+                warnings.warn(
+                    f"partial_fit chose the map's shape from its first chunk "
+                    f"alone: {data.n_samples} samples give {self.n_rows_}×"
+                    f"{self.n_cols_} units, and later chunks cannot change it. "
+                    "Pass n_rows and n_cols sized for all the data (the "
+                    "automatic rule gives about 5·√N units for N samples).",
+                    UserWarning,
+                    stacklevel=4,
+                )
             self.n_iter_ = 0
             self._sigma_last = None
             self._mass = None
@@ -761,7 +785,7 @@ class SelfOrganizingMap(
             )
             sigma = np.full(n_samples, sigma)
             previous = None
-        W, self._mass, error_sum = self._epoch(
+        W, self._mass = self._epoch(
             data,
             self.codebook_,
             self._grid_distances(),
@@ -777,35 +801,33 @@ class SelfOrganizingMap(
         self.n_iter_ += 1
         self._sigma_last = float(np.ravel(sigma)[-1])
         self._neighborhood = self.neighborhood
+        elapsed = time.perf_counter() - tic
+        self._finalize(data)  # the errors of the new codebook, for verbose too
         if self.verbose > 0:
             self._print_epoch(
-                self.n_iter_, None, sigma, eta, error_sum, data,
-                time.perf_counter() - tic,
+                self.n_iter_, None, sigma, eta, self.quantization_error_,
+                self.topographic_error_, elapsed,
             )
-        self._finalize(data)
         task.end_iteration(iteration, {})
         task.end()
         return self
 
     def _epoch(self, data, W, grid_dist, sigma, eta, rng, previous_mass=None):
-        """One epoch of the chosen rule; returns ``(W, mass, error_sum)``.
+        """One epoch of the chosen rule; returns ``(W, mass)``.
 
         Batch: ``sigma`` is a number, ``mass`` the denominators Σ_j h(j,k) n_j
         (per feature when the data hold NaN).
         Online: ``sigma`` and ``eta`` hold one value per step, ``mass`` is None.
         """
         kernel = NEIGHBORHOODS[self.neighborhood]
-        with_error = self.verbose > 0
         if self.algorithm == "batch":
             H = kernel(grid_dist, float(sigma))
-            W, mass, error_sum = data.batch_epoch(
-                W, H, previous_mass=previous_mass, with_error=with_error
-            )
+            W, mass, _ = data.batch_epoch(W, H, previous_mass=previous_mass)
         else:
             n_samples = data.n_samples
             W, mass = W.copy(), None
             order = rng.permutation(n_samples) if self.shuffle else range(n_samples)
-            error_sum = online_epoch(
+            online_epoch(
                 data.X,
                 data.sample_weight,
                 W,
@@ -814,7 +836,6 @@ class SelfOrganizingMap(
                 sigma,
                 eta,
                 kernel,
-                with_error=with_error,
                 masked=data.masked,
             )
         cure = "Scale the data (e.g. StandardScaler) and refit."
@@ -825,7 +846,7 @@ class SelfOrganizingMap(
                 "(e.g. to mean 1)."
             )
         check_finite_result(to_numpy_array(W), "The codebook", cure)
-        return W, mass, error_sum
+        return W, mass
 
     def _check_algorithm(self):
         if (
@@ -845,6 +866,29 @@ class SelfOrganizingMap(
                 "learning rate would be 0 after the first step. Use a positive "
                 "learning_rate_end or decay='linear'."
             )
+
+    def _check_radius(self, fitted_start=None):
+        """A ``ValueError`` for a radius schedule that would grow.
+
+        ``fitted_start``: the radius a continued ``partial_fit`` started from
+        (``sigma_start_``); None checks the parameters.
+        """
+        start = self.sigma_start if fitted_start is None else fitted_start
+        if start is None or start >= self.sigma_end:
+            return
+        if fitted_start is None:
+            raise ValueError(
+                f"sigma_start={start} is below sigma_end={self.sigma_end}: the "
+                "neighbourhood radius would grow during training. A map orders "
+                "itself while the radius is wide and refines while it shrinks: "
+                "set sigma_start above sigma_end (None starts at half the map's "
+                "longer side), or lower sigma_end."
+            )
+        raise ValueError(
+            f"The fitted map's radius started at sigma_start_={start:.4g}, below "
+            f"sigma_end={self.sigma_end}: partial_fit would grow the radius. "
+            "Lower sigma_end, or call fit to start a new schedule."
+        )
 
     def _initialize(self, X, sample_weight, rng, masked=False):
         """Resolve the map shape and radius, and set the initial codebook."""
@@ -987,19 +1031,24 @@ class SelfOrganizingMap(
     def _grid_distances(self):
         return unit_grid_distances(self.unit_coordinates_, self._periods())
 
-    def _print_epoch(self, epoch, n_epochs, sigma, eta, error_sum, data, elapsed):
+    def _print_epoch(self, epoch, n_epochs, sigma, eta, quantization_error,
+                     topographic_error, elapsed):
+        """The verbose line of an epoch: its schedules and the errors of the
+        codebook it ends with."""
         # Online schedules hold one value per step: report the epoch's first.
         sigma = float(np.ravel(sigma)[0])
         eta = None if eta is None else float(np.ravel(eta)[0])
-        # The online rule sums the weights themselves, the batch rule the
-        # scaled ones (_som_data).
-        total = data.total_weight() if eta is not None else data.scaled_total()
         rate = "" if eta is None else f", learning rate = {eta:.4g}"
         of = "" if n_epochs is None else f"/{n_epochs}"  # partial_fit has no end
         print(
-            f"Epoch {epoch}{of}: sigma = {sigma:.4g}{rate}, quantization "
-            f"error = {error_sum / total:.6g}, time = {elapsed:.3f} s"
+            f"Epoch {epoch}{of}: sigma = {sigma:.4g}{rate}; at its end "
+            f"quantization error = {quantization_error:.6g}, topographic error "
+            f"= {topographic_error:.4g}; time = {elapsed:.3f} s"
         )
+
+    def _topographic(self, wrong):
+        """The topographic error, NaN for a map with one unit (no neighbours)."""
+        return float("nan") if self.codebook_.shape[0] == 1 else wrong
 
     def _finalize(self, data):
         """Labels, errors, hits and unit groups of the trained codebook on the
@@ -1009,9 +1058,7 @@ class SelfOrganizingMap(
         )
         total = data.scaled_total()
         self.quantization_error_ = error_sum / total
-        self.topographic_error_ = (
-            float("nan") if self.codebook_.shape[0] == 1 else wrong_sum / total
-        )
+        self.topographic_error_ = self._topographic(wrong_sum / total)
         with np.errstate(over="ignore"):  # beyond the float range: inf
             self.hits_ = self.hits_ + hits
         self._n_clusters = self.n_clusters  # the grouping below, for the Displays
@@ -1272,16 +1319,15 @@ class SelfOrganizingMap(
             In [0, 1]; NaN for a map with a single unit.
         """
         if is_dask_array(X):
-            wrong = self._dask_errors(X, sample_weight)[1]
-            return float("nan") if self.codebook_.shape[0] == 1 else wrong
+            return self._topographic(self._dask_errors(X, sample_weight)[1])
         on_device = self._on_device(X, "topographic_error")
         if on_device is not None:
-            wrong = self._device_errors(*on_device, sample_weight)[1]
-            return float("nan") if self.codebook_.shape[0] == 1 else wrong
+            return self._topographic(
+                self._device_errors(*on_device, sample_weight)[1])
         X, masked = self._validate_for_inference(X)
         sample_weight = check_sample_weight(sample_weight, X, np.float64)
         _, wrong = self._errors(X, sample_weight, masked)
-        return float("nan") if self.codebook_.shape[0] == 1 else wrong
+        return self._topographic(wrong)
 
     def _dask_errors(self, X, sample_weight):
         return dask_errors(
@@ -1334,7 +1380,8 @@ class SelfOrganizingMap(
     def umatrix(self):
         """Unified distance matrix: mean distance of each prototype to its neighbours.
 
-        High values mark borders between clusters, low values their interiors.
+        High values mark borders between clusters, low values their interiors;
+        :class:`~sknn_math.SOMDisplay` draws them dark and light.
 
         Returns
         -------

@@ -2,7 +2,9 @@
 
 import io
 import pickle
+import re
 import threading
+import warnings
 from contextlib import redirect_stdout
 from math import sqrt
 
@@ -16,6 +18,7 @@ from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils import check_random_state
 
 from sknn_math import _parallel, _som_bmu, _som_data, _som_init, _som_rules
 from sknn_math._parallel import chunk_n_rows
@@ -452,9 +455,11 @@ def test_partial_fit_reaches_fit_quality():
 def test_partial_fit_online_algorithm_and_first_call_shape():
     X = np.random.RandomState(0).normal(size=(400, 2)) * [3, 1]
     som = SelfOrganizingMap(algorithm="online", max_iter=8, random_state=0)
-    for _ in range(2):
-        for chunk in np.array_split(X, 4):
-            som.partial_fit(chunk)
+    chunks = np.array_split(X, 4)
+    with pytest.warns(UserWarning, match="shape from its first chunk alone"):
+        som.partial_fit(chunks[0])
+    for chunk in chunks[1:] + chunks:
+        som.partial_fit(chunk)
     # 5·√100 ≈ 50 units from the first chunk, longer side along the first axis.
     assert som.n_rows_ * som.n_cols_ == pytest.approx(50, abs=3)
     assert som.n_rows_ > som.n_cols_
@@ -592,7 +597,95 @@ def test_verbose_prints_one_line_per_epoch():
         lines = buffer.getvalue().strip().splitlines()
         assert len(lines) == 3
         assert lines[0].startswith("Epoch 1/3: sigma = ")
-        assert "quantization error" in lines[-1]
+        assert "at its end quantization error" in lines[-1]
+
+
+def printed_errors(text):
+    """The (quantization, topographic) errors of every verbose line."""
+    return [
+        (float(qe), float(te)) for qe, te in re.findall(
+            r"quantization error = (\S+), topographic error = (\S+);", text)
+    ]
+
+
+@pytest.mark.parametrize("algorithm", ["batch", "online"])
+def test_verbose_reports_the_errors_of_the_codebook_each_epoch_ends_with(algorithm):
+    # Each line is the map after its epoch: the last is the fitted map's errors,
+    # and an epoch's figure is that of a fit stopped there. (The codebook an
+    # epoch starts from, the initial one for the first, scores otherwise.)
+    X, _ = make_blobs(200, n_features=3, centers=4, random_state=0)
+    params = dict(n_rows=4, n_cols=5, algorithm=algorithm, random_state=0,
+                  sigma_start=2.5)
+    buffer = io.StringIO()
+    with redirect_stdout(buffer):
+        som = SelfOrganizingMap(max_iter=4, verbose=1, **params).fit(X)
+    errors = printed_errors(buffer.getvalue())
+    assert len(errors) == 4
+    np.testing.assert_allclose(errors[-1], [som.quantization_error_,
+                                            som.topographic_error_], rtol=1e-5)
+    first = SelfOrganizingMap(max_iter=4, **params)
+    first._initialize(X, None, check_random_state(0))
+    distances = np.linalg.norm(X[:, None, :] - first.codebook_[None], axis=2)
+    initial = distances.min(axis=1).mean()
+    assert abs(errors[0][0] - initial) > 1e-3 * initial
+    # printing measures the map without changing how it trains
+    quiet = SelfOrganizingMap(max_iter=4, **params).fit(X)
+    np.testing.assert_array_equal(quiet.codebook_, som.codebook_)
+
+
+def test_verbose_partial_fit_reports_the_chunk_errors_after_its_epoch():
+    X, _ = make_blobs(200, n_features=3, centers=4, random_state=0)
+    som = SelfOrganizingMap(4, 5, max_iter=3, verbose=1, random_state=0)
+    for chunk in np.array_split(X, 2):
+        buffer = io.StringIO()
+        with redirect_stdout(buffer):
+            som.partial_fit(chunk)
+        (qe, te), = printed_errors(buffer.getvalue())
+        assert qe == pytest.approx(som.quantization_error(chunk), rel=1e-5)
+        assert te == pytest.approx(som.topographic_error(chunk), abs=1e-4)
+    assert buffer.getvalue().startswith("Epoch 2: sigma = ")
+
+
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_a_radius_that_grows_is_refused_with_the_cure(method):
+    X = signed_data(40, 2)
+    som = SelfOrganizingMap(3, 3, sigma_start=0.5, sigma_end=1.0)
+    with pytest.raises(ValueError, match=r"sigma_start=0.5 is below "
+                       r"sigma_end=1.0.*set sigma_start above sigma_end"):
+        getattr(som, method)(X)
+    assert not hasattr(som, "codebook_")
+    # a constant radius is a schedule like any other
+    SelfOrganizingMap(3, 3, sigma_start=1.0, sigma_end=1.0, max_iter=2).fit(X)
+
+
+def test_partial_fit_refuses_a_sigma_end_above_the_radius_it_started_from():
+    X = signed_data(40, 2)
+    som = SelfOrganizingMap(3, 3, max_iter=2).partial_fit(X)  # sigma_start_ 1.5
+    som.set_params(sigma_end=4.0)
+    with pytest.raises(ValueError, match=r"sigma_start_=1.5, below sigma_end=4.0"
+                       r".*Lower sigma_end, or call fit"):
+        som.partial_fit(X)
+    assert som.n_iter_ == 1
+    som.fit(X)  # a new schedule, from a radius of at least sigma_end
+    assert som.sigma_start_ == 4.0
+
+
+def test_partial_fit_warns_that_its_first_chunk_fixes_the_automatic_shape():
+    X = signed_data(500, 2)
+    som = SelfOrganizingMap(random_state=0)
+    with pytest.warns(UserWarning, match=r"first chunk alone: 10 samples give "
+                      r"\d+×\d+ units.*Pass n_rows and n_cols") as record:
+        som.partial_fit(X[:10])
+    assert record[0].filename == __file__  # points at the caller's line
+    assert f"give {som.n_rows_}×{som.n_cols_} units" in str(record[0].message)
+    # far fewer units than the whole data would get
+    assert som.n_rows_ * som.n_cols_ < automatic_n_units(500, 500) / 4
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        som.partial_fit(X[10:])  # later chunks keep the shape, without a word
+        SelfOrganizingMap(4, 4).partial_fit(X[:10])  # a given shape is kept
+    with pytest.warns(UserWarning, match="first chunk alone"):
+        SelfOrganizingMap(n_rows=4).partial_fit(X[:10])  # n_cols chosen
 
 
 @pytest.mark.parametrize("holes", [0.0, 0.2], ids=["complete", "with-nan"])
