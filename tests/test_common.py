@@ -93,6 +93,7 @@ def test_public_names_are_exactly_these():
         "ComponentPlanesDisplay",
         "LossCurveDisplay",
         "SOMDisplay",
+        "SKOPS_TRUSTED_TYPES",
         "__version__",
     }
     assert len(sknn_math.__all__) == len(set(sknn_math.__all__))
