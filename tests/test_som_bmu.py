@@ -170,6 +170,20 @@ def test_masked_rows_with_a_far_unit_are_ranked_exactly(dtype):
     np.testing.assert_allclose(dist, np.sqrt(D.min(axis=1)), rtol=1e-12)
 
 
+def test_masked_distances_near_a_far_unit_are_accurate():
+    # transform on data with NaN: a sample next to a prototype 1e6 away from the
+    # others is 1 from it, not the difference of two numbers of 1e12.
+    rng = np.random.RandomState(7)
+    W = far_codebook(np.float64, 1e6, n_units=12, n_features=4)
+    X = rng.normal(size=(200, 4))
+    X[:5] = W[7] + rng.normal(size=(5, 4))
+    X[rng.uniform(size=X.shape) < 0.3] = np.nan
+    X[np.isnan(X).all(axis=1), 1] = 0.0
+    D = np.sqrt(oracle_sq_distances(X, W))
+    np.testing.assert_allclose(_som_bmu.observed_distances(X, W), D, rtol=1e-12,
+                               atol=1e-12)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("masked", [False, True])
 def test_chunk_statistics_sum_the_exact_winners(dtype, masked):
