@@ -101,5 +101,4 @@ ax.set(xlabel="time step", title="100 steps ahead, from the training data only")
 ax.legend(loc="lower left", ncol=2, fontsize=9)
 LossCurveDisplay.from_estimator(rnn, ax=ax_loss, name="ElmanRegressor",
                                 log_scale=True)
-ax_loss.set_xlabel("L-BFGS iteration")
 plt.show()

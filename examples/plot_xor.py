@@ -125,7 +125,7 @@ for ax, (name, model) in zip(axes, [("3 hidden units", clf),
     )
     ax.scatter(X[:, 0], X[:, 1], c=y, cmap="RdBu_r", edgecolor="k", s=12)
     ax.set_title(f"{name}: accuracy {model.score(X, y):.3f}")
-    LossCurveDisplay.from_estimator(model, ax=axes[2], name=name, log_scale=True)
+    LossCurveDisplay.from_estimator(model, ax=axes[2], log_scale=True, label=name)
 axes[2].set_title("loss per epoch")
 axes[2].legend()
 plt.show()

@@ -17,6 +17,7 @@ import numbers
 from collections import Counter
 
 import numpy as np
+from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from ._som_grid import unit_polygons
@@ -43,8 +44,68 @@ def _get_ax(ax, what):
 
 
 # --------------------------------------------------------------------------------
+# Pipelines.
+# --------------------------------------------------------------------------------
+
+
+def _final_step(estimator, X=None):
+    """The model at the end of ``estimator``, ``X`` as that model sees it, and the
+    names of its input features when the steps before it give them.
+
+    ``estimator`` is returned as is unless it is a fitted
+    :class:`~sklearn.pipeline.Pipeline` (nested ones too): then its last step,
+    with ``X`` transformed by the steps before it and their
+    ``get_feature_names_out()`` (None when a step cannot name its output).
+    """
+    names = None
+    while isinstance(estimator, Pipeline):
+        # The pipeline's own check asks its last step; the attributes the
+        # Displays read are checked on that step by the caller.
+        check_is_fitted(estimator)
+        head, estimator = estimator[:-1], estimator[-1]
+        if len(head) == 0:
+            continue
+        if X is not None:
+            X = head.transform(X)
+        try:
+            names = np.asarray(head.get_feature_names_out(), dtype=object)
+        except (AttributeError, TypeError, ValueError):
+            names = None
+    return estimator, X, names
+
+
+# --------------------------------------------------------------------------------
 # Loss and validation curves.
 # --------------------------------------------------------------------------------
+
+def _legend_above_curves(ax, handles, axes):
+    """A legend at the top of ``ax``, in a band that the y-limits of ``axes``
+    (``ax`` and its twin) leave free of curves.
+
+    Loss curves fall and score curves rise across the whole width, so no corner
+    stays free; and matplotlib's ``loc='best'`` would not see the curves of a
+    twin y-axis. The limits stay autoscaled: a curve added later rescales them.
+    """
+    renderer = ax.figure.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    for ncol in (2, 1):  # one column where two are wider than the axes
+        legend = ax.legend(handles=handles, loc="upper center", ncol=ncol,
+                           fontsize="small")
+        box = legend.get_window_extent(renderer)
+        if box.width <= frame.width:
+            break
+    height = box.height / max(frame.height, 1.0)
+    # slack for a layout engine that shrinks the axes when the figure is drawn
+    band = min(1.3 * height + 0.03, 0.6)
+    for each in axes:
+        bottom, top = each.get_ylim()
+        scale = each.yaxis.get_transform()  # identity, or log for a log axis
+        low, high = scale.transform(np.array([bottom, top]))
+        new_top = scale.inverted().transform(
+            np.array([low + (high - low) / (1.0 - band)]))[0]
+        each.set_ylim(bottom, new_top)
+        each.set_autoscaley_on(True)
+    return legend
 
 
 class LossCurveDisplay:
@@ -52,6 +113,13 @@ class LossCurveDisplay:
 
     Build it with :meth:`from_estimator`; the constructor takes the curves
     themselves, for curves computed elsewhere.
+
+    The two losses are not the same quantity: the training loss is the
+    objective the solver minimises, the data term plus the L1/L2 penalty
+    (``alpha``), averaged over the epoch's mini-batches; the validation loss is
+    the data term alone, on the held-out set at the end of the epoch. With a
+    penalty the training curve can lie above the validation curve for this
+    reason only; the legend says which curve holds the penalty.
 
     Parameters
     ----------
@@ -62,7 +130,18 @@ class LossCurveDisplay:
     validation_scores : array-like of shape (n_epochs,), default=None
         The score (accuracy or R²) on the held-out set after each epoch.
     estimator_name : str, default=None
-        Name used in the legend and title.
+        Title of the axes.
+    best_epoch : int, default=None
+        The epoch (from 1) whose weights the model kept, marked by a vertical
+        line; None marks none. :meth:`from_estimator` sets it to the epoch of
+        the best validation score when the network trained with
+        ``early_stopping``.
+    penalized : bool, default=False
+        Whether ``loss_curve`` includes a penalty that the validation loss does
+        not; the legend then says so.
+    xlabel : str, default='epoch'
+        Label of the x-axis; :meth:`from_estimator` writes 'L-BFGS iteration'
+        for a network trained by L-BFGS.
 
     Attributes
     ----------
@@ -72,6 +151,11 @@ class LossCurveDisplay:
         The validation loss, when given.
     validation_score_line_ : matplotlib Line2D or None
         The validation score, drawn against a second y-axis on the right.
+    best_epoch_line_ : matplotlib Line2D or None
+        The vertical line at ``best_epoch``, when given.
+    legend_ : matplotlib Legend
+        The legend, at the top of the axes in a band that the y-limits leave
+        free of curves, so that it hides none.
     ax_ : matplotlib Axes
         The axes of the loss curves.
     score_ax_ : matplotlib Axes or None
@@ -95,15 +179,21 @@ class LossCurveDisplay:
     >>> display = LossCurveDisplay.from_estimator(clf)
     >>> display.line_.get_ydata()[-1] < 0.1
     np.True_
+    >>> display.ax_.get_xlabel()
+    'L-BFGS iteration'
     >>> plt.close("all")
     """
 
     def __init__(self, *, loss_curve, validation_loss_curve=None,
-                 validation_scores=None, estimator_name=None):
+                 validation_scores=None, estimator_name=None, best_epoch=None,
+                 penalized=False, xlabel="epoch"):
         self.loss_curve = loss_curve
         self.validation_loss_curve = validation_loss_curve
         self.validation_scores = validation_scores
         self.estimator_name = estimator_name
+        self.best_epoch = best_epoch
+        self.penalized = penalized
+        self.xlabel = xlabel
 
     def plot(self, ax=None, *, name=None, log_scale=False, **kwargs):
         """Draw the curves.
@@ -113,11 +203,12 @@ class LossCurveDisplay:
         ax : matplotlib Axes, default=None
             Axes to draw on; None creates a figure.
         name : str, default=None
-            Legend label of the training loss; None uses ``estimator_name``.
+            Title of the axes; None uses ``estimator_name``.
         log_scale : bool, default=False
             Draw the loss on a logarithmic axis.
         **kwargs : dict
-            Passed to :meth:`matplotlib.axes.Axes.plot` for the training loss.
+            Passed to :meth:`matplotlib.axes.Axes.plot` for the training loss;
+            ``label=`` names it in a legend of several networks' curves.
 
         Returns
         -------
@@ -127,29 +218,42 @@ class LossCurveDisplay:
         ax = _get_ax(ax, "LossCurveDisplay")
         name = self.estimator_name if name is None else name
         epochs = np.arange(1, len(self.loss_curve) + 1)
-        label = "training loss" if name is None else f"{name}: training loss"
+        label = "training loss (with penalty)" if self.penalized else "training loss"
         (self.line_,) = ax.plot(epochs, self.loss_curve, **{"label": label, **kwargs})
         self.validation_loss_line_ = None
         if self.validation_loss_curve is not None:
             (self.validation_loss_line_,) = ax.plot(
                 epochs[: len(self.validation_loss_curve)], self.validation_loss_curve,
-                linestyle="--", color=self.line_.get_color(), label="validation loss",
+                linestyle="--", color=self.line_.get_color(),
+                label=("validation loss (no penalty)" if self.penalized
+                       else "validation loss"),
             )
         if log_scale:
             ax.set_yscale("log")
-        ax.set_xlabel("epoch")
+        ax.set_xlabel(self.xlabel)
         ax.set_ylabel("loss")
+        self.best_epoch_line_ = None
+        if self.best_epoch is not None:
+            self.best_epoch_line_ = ax.axvline(
+                self.best_epoch, color="grey", linestyle=":", linewidth=1.2,
+                label=f"best {self.xlabel} ({self.best_epoch}): weights kept",
+            )
         self.score_ax_ = self.validation_score_line_ = None
         if self.validation_scores is not None:
             self.score_ax_ = ax.twinx()
             (self.validation_score_line_,) = self.score_ax_.plot(
                 epochs[: len(self.validation_scores)], self.validation_scores,
-                color="tab:green", linestyle=":", label="validation score",
+                color="tab:green", linestyle="-.", label="validation score",
             )
             self.score_ax_.set_ylabel("validation score")
         handles = [h for h in (self.line_, self.validation_loss_line_,
-                               self.validation_score_line_) if h is not None]
-        ax.legend(handles=handles, loc="best")
+                               self.validation_score_line_, self.best_epoch_line_)
+                   if h is not None]
+        # on the twin axes when there is one, which are drawn on top
+        self.legend_ = _legend_above_curves(
+            ax if self.score_ax_ is None else self.score_ax_, handles,
+            [a for a in (ax, self.score_ax_) if a is not None],
+        )
         if name is not None:
             ax.set_title(name)
         self.ax_ = ax
@@ -163,15 +267,18 @@ class LossCurveDisplay:
 
         Parameters
         ----------
-        estimator : fitted estimator with ``loss_curve_``
+        estimator : fitted estimator with ``loss_curve_``, or Pipeline
             A :class:`~sknn_math.SigmoidMLPClassifier`,
             :class:`~sknn_math.SigmoidMLPRegressor`, Elman network, or
-            scikit-learn's own MLP. Its ``validation_loss_curve_`` and
-            ``validation_scores_`` are drawn when it has them.
+            scikit-learn's own MLP, or a fitted
+            :class:`~sklearn.pipeline.Pipeline` ending in one. Its
+            ``validation_loss_curve_`` and ``validation_scores_`` are drawn
+            when it has them, with the epoch of the best validation score,
+            whose weights early stopping kept.
         ax : matplotlib Axes, default=None
             Axes to draw on; None creates a figure.
         name : str, default=None
-            Title and legend label; None uses the estimator's class name.
+            Title of the axes; None uses the network's class name.
         log_scale : bool, default=False
             Draw the loss on a logarithmic axis.
         **kwargs : dict
@@ -182,17 +289,27 @@ class LossCurveDisplay:
         display : LossCurveDisplay
             The drawn display.
         """
+        estimator, _, _ = _final_step(estimator)
         check_is_fitted(estimator)
         if getattr(estimator, "loss_curve_", None) is None:
             raise ValueError(
                 f"{type(estimator).__name__} has no loss_curve_; it is drawn for "
                 "networks trained by gradient descent or L-BFGS."
             )
+        scores = getattr(estimator, "validation_scores_", None)
+        best_epoch = None
+        if scores is not None and len(scores) > 0:
+            # early stopping keeps the weights of the first best score
+            best_epoch = int(np.argmax(scores)) + 1
+        lbfgs = getattr(estimator, "solver", None) == "lbfgs"
         display = cls(
             loss_curve=estimator.loss_curve_,
             validation_loss_curve=getattr(estimator, "validation_loss_curve_", None),
-            validation_scores=getattr(estimator, "validation_scores_", None),
+            validation_scores=scores,
             estimator_name=type(estimator).__name__ if name is None else name,
+            best_epoch=best_epoch,
+            penalized=float(getattr(estimator, "alpha", 0.0) or 0.0) > 0,
+            xlabel="L-BFGS iteration" if lbfgs else "epoch",
         )
         return display.plot(ax=ax, log_scale=log_scale, **kwargs)
 
@@ -372,20 +489,23 @@ class SOMDisplay:
 
     @classmethod
     def from_estimator(cls, estimator, kind="umatrix", *, X=None, y=None,
-                       feature=None, ax=None, cmap=None, colorbar=True, title=None,
-                       **kwargs):
+                       feature=None, feature_names=None, ax=None, cmap=None,
+                       colorbar=True, title=None, **kwargs):
         """Draw a fitted :class:`~sknn_math.SelfOrganizingMap`.
 
         Parameters
         ----------
-        estimator : SelfOrganizingMap
-            The fitted map.
+        estimator : SelfOrganizingMap or Pipeline
+            The fitted map, or a fitted :class:`~sklearn.pipeline.Pipeline`
+            ending in one: its earlier steps transform ``X`` before the map
+            sees it, and name the features the map was trained on.
         kind : {'umatrix', 'hits', 'component', 'codebook', 'clusters'}, \
                 default='umatrix'
             What each unit shows.
 
             - 'umatrix': mean distance of the unit's prototype to its grid
-              neighbours; high values (light) are borders between clusters.
+              neighbours; high values are borders between clusters, drawn dark
+              by the default colormap ('bone_r'), cluster interiors light.
             - 'hits': the number of samples of ``X`` (the training data when
               ``X`` is None) the unit wins.
             - 'component': the prototypes' value of one input ``feature``.
@@ -398,13 +518,18 @@ class SOMDisplay:
             A label per sample of ``X``; each unit is labelled with the most
             frequent label of the samples it wins.
         feature : int or str, default=None
-            The feature drawn by ``kind='component'``: an index or, when the map
-            was trained with feature names, a name.
+            The feature drawn by ``kind='component'``: an index or a name (see
+            ``feature_names``).
+        feature_names : array-like of str, default=None
+            A name per input feature of the map. None takes them from the
+            pipeline's earlier steps (``get_feature_names_out``), else from the
+            map's ``feature_names_in_``, else numbers the features.
         ax : matplotlib Axes, default=None
             Axes to draw on; None creates a figure.
         cmap : str or matplotlib Colormap, default=None
-            Colormap; None picks 'bone_r' for the U-matrix, 'Blues' for hits,
-            'tab20' for clusters and 'viridis' for components.
+            Colormap; None picks 'bone_r' for the U-matrix (high values dark),
+            'Blues' for hits, 'tab20' for clusters and 'viridis' for
+            components.
         colorbar : bool, default=True
             Add a colour bar for numeric values.
         title : str, default=None
@@ -417,11 +542,12 @@ class SOMDisplay:
         display : SOMDisplay
             The drawn display.
         """
-        check_is_fitted(estimator, "codebook_")
         if kind not in _SOM_KINDS:
             raise ValueError(f"kind must be one of {_SOM_KINDS}; got {kind!r}.")
         if y is not None and X is None:
             raise ValueError("Labels y need the samples X they belong to.")
+        estimator, X, step_names = _final_step(estimator, X)
+        check_is_fitted(estimator, "codebook_")
         n_units = estimator.codebook_.shape[0]
         default_cmap = "viridis"
         colorbar_label = None
@@ -434,7 +560,8 @@ class SOMDisplay:
             default_cmap, default_title = "Blues", "hits"
             colorbar_label = "samples won"
         elif kind == "component":
-            index, name = _feature_index(estimator, feature)
+            names = _feature_names(estimator, feature_names, step_names)
+            index, name = _feature_index(estimator, feature, names)
             values = estimator.codebook_[:, index]
             default_title = f"component {name}"
         elif kind == "codebook":
@@ -475,15 +602,33 @@ class SOMDisplay:
                             colorbar_label=colorbar_label, **kwargs)
 
 
-def _feature_index(estimator, feature):
-    names = getattr(estimator, "feature_names_in_", None)
+def _feature_names(estimator, feature_names, step_names):
+    """The names of the map's input features: given, from the steps before it in
+    a pipeline, from its ``feature_names_in_``, or None."""
+    n_features = estimator.n_features_in_
+    if feature_names is not None:
+        names = np.asarray(feature_names, dtype=object)
+        if names.ndim != 1 or names.shape[0] != n_features:
+            raise ValueError(
+                f"feature_names must hold one name per input feature of the map "
+                f"({n_features}); got {names.shape[0] if names.ndim else 0}."
+            )
+        return names
+    if step_names is not None and len(step_names) == n_features:
+        return step_names
+    return getattr(estimator, "feature_names_in_", None)
+
+
+def _feature_index(estimator, feature, names):
+    """``(index, name)`` of ``feature``, an index or one of ``names``."""
     if feature is None:
         raise ValueError("kind='component' needs the feature to draw.")
     if isinstance(feature, str):
         if names is None or feature not in list(names):
             raise ValueError(
                 f"Unknown feature {feature!r}: the map was trained "
-                + ("without feature names; pass an index."
+                + ("without feature names; pass an index, or the names as "
+                   "feature_names."
                    if names is None else f"on {list(names)}.")
             )
         return list(names).index(feature), feature
@@ -605,17 +750,24 @@ class ComponentPlanesDisplay:
         return self
 
     @classmethod
-    def from_estimator(cls, estimator, *, features=None, axes=None, n_cols=4,
-                       cmap="viridis", colorbar=True):
+    def from_estimator(cls, estimator, *, features=None, feature_names=None,
+                       axes=None, n_cols=4, cmap="viridis", colorbar=True):
         """Draw the component planes of a fitted :class:`~sknn_math.SelfOrganizingMap`.
 
         Parameters
         ----------
-        estimator : SelfOrganizingMap
-            The fitted map.
+        estimator : SelfOrganizingMap or Pipeline
+            The fitted map, or a fitted :class:`~sklearn.pipeline.Pipeline`
+            ending in one.
         features : list of int or str, default=None
-            The features to draw (indices, or names when the map was trained
-            with feature names); None draws them all.
+            The features to draw (indices, or names, see ``feature_names``);
+            None draws them all.
+        feature_names : array-like of str, default=None
+            A name per input feature of the map, the planes' titles. None takes
+            them from the pipeline's earlier steps (``get_feature_names_out``,
+            the names of what the map sees, such as a scaler's or a one-hot
+            encoder's output), else from the map's ``feature_names_in_``, else
+            numbers the planes.
         axes : array-like of matplotlib Axes, default=None
             Axes to draw on; None creates a figure.
         n_cols : int, default=4
@@ -630,11 +782,13 @@ class ComponentPlanesDisplay:
         display : ComponentPlanesDisplay
             The drawn display.
         """
+        estimator, _, step_names = _final_step(estimator)
         check_is_fitted(estimator, "codebook_")
+        all_names = _feature_names(estimator, feature_names, step_names)
         if features is None:
             features = range(estimator.n_features_in_)
         indices, names = zip(
-            *(_feature_index(estimator, f) for f in features), strict=True
+            *(_feature_index(estimator, f, all_names) for f in features), strict=True
         )
         display = cls(estimator.codebook_[:, list(indices)],
                       estimator.unit_coordinates_, topology=estimator._topology,
