@@ -68,10 +68,12 @@ def _chunk_scores(ns, X_chunk, ops):
     could have swapped the best two.
 
     Why the correction: G is formed in the data's dtype, and its rounding error
-    is at most γ (‖x − μ‖ max‖w − μ‖ + max‖w − μ‖²/2) per entry, γ = (d + 2)·eps.
-    A row whose best two scores lie closer than twice that may name the wrong
-    unit (one far prototype is enough); those few rows are recomputed in float64
-    by direct differences.
+    is at most k u (‖x − μ‖ρ + ρ²) per entry (the dot-product bound, k = d + 3,
+    u = eps/2, ρ = max‖w − μ‖; :func:`._som_bmu.best_units` derives it). A row
+    whose best two scores lie closer than twice that may name the wrong unit
+    (one far prototype is enough); those rows are ranked again in float64 by
+    direct differences. The bound assumes true float32 products: PyTorch's
+    TF32 matmul mode breaks it.
     """
     xp = ns.xp
     X_c = X_chunk - ops.mu
@@ -83,8 +85,8 @@ def _chunk_scores(ns, X_chunk, ops):
         one_hot = xp.arange(n_units, device=ns.device)[None, :] == bmu[:, None]
         second = xp.max(xp.where(one_hot, -xp.inf, G), axis=1)
         x_norm = xp.sqrt(xp.sum(X_c * X_c, axis=1))
-        gamma = (X_chunk.shape[1] + 2) * ops.eps
-        bound = 2 * gamma * (x_norm * ops.norm_max + 0.5 * ops.norm_max ** 2)
+        k_u = (X_chunk.shape[1] + 3) * 0.5 * ops.eps
+        bound = 2 * k_u * (x_norm * ops.norm_max + ops.norm_max ** 2)
         uncertain = (best - second) <= bound
         if bool(xp.any(uncertain)):
             bmu = _exact_units(ns, X_chunk, ops, bmu, uncertain)
