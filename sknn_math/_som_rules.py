@@ -268,23 +268,25 @@ class _Reach:
             high = np.where(missing, -np.inf, X).max(axis=0)
         else:
             low, high = X.min(axis=0), X.max(axis=0)
-        self.features = np.flatnonzero(low <= high)
+        observed = low <= high
+        self.features = slice(None) if observed.all() else np.flatnonzero(observed)
         self.low = low[self.features].astype(np.float64)
         self.high = high[self.features].astype(np.float64)
-        W = W[:, self.features]
+        W_seen = W[:, self.features]
         self.span = float((self.high - self.low).max(initial=0.0))
         scale = max(
             self.span,
-            float((W.max(axis=0) - W.min(axis=0)).max(initial=0.0)),
+            float((W_seen.max(axis=0) - W_seen.min(axis=0)).max(initial=0.0)),
             # a floor for a codebook and data that are a single point
-            np.finfo(X.dtype).eps * float(np.abs(W).max(initial=1.0)),
+            np.finfo(X.dtype).eps * float(np.abs(W_seen).max(initial=1.0)),
         )
-        self.limit = self(W, chosen=True) + DIVERGED_REACH * scale
+        self.limit = self(W) + DIVERGED_REACH * scale
 
-    def __call__(self, W, chosen=False):
-        if not chosen:
-            W = W[:, self.features]
-        return float(np.maximum(self.low - W, W - self.high).max(initial=0.0))
+    def __call__(self, W):
+        # The units' box against the data's box: two reductions over W.
+        W = W[:, self.features]
+        beyond = np.maximum(W.max(axis=0) - self.high, self.low - W.min(axis=0))
+        return float(beyond.max(initial=0.0))
 
     def check(self, W, steps):
         reach = self(W)
