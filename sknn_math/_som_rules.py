@@ -291,7 +291,11 @@ class _Reach:
     def check(self, W, steps):
         reach = self(W)
         if not reach <= self.limit:
-            raise ValueError(
+            self.fail(reach, steps)
+
+    def fail(self, reach, steps):
+        """Raise the divergence error: ``reach`` after ``steps`` steps."""
+        raise ValueError(
                 f"Training diverged: after {steps} online steps a prototype lies "
                 f"{reach:.3g} beyond the bounding box of the data, whose longest "
                 f"side is {self.span:.3g}. The step w ← w + η h (x − w) pushes a "
@@ -311,7 +315,8 @@ def online_epoch(
     .. math:: w_k ← w_k + η(t) h(c, k; σ(t)) (x − w_k)
 
     A sample of weight s counts as s consecutive presentations:
-    (1 − a)^s is what is left of w_k − x after s steps of size a = η h.
+    (1 − a)^s is what is left of w_k − x after s steps of size a = η h, so
+    the step is 1 − (1 − a)^s (a weight of 0 is no step).
     Returns Σ s ‖x − w_c‖ before each step (with ``with_error``, else 0).
     A sample with NaN (``masked``; None finds out) finds its unit by, and moves
     the prototypes in, its observed features only: x − w_k is 0 elsewhere.
@@ -352,7 +357,18 @@ def online_epoch(
             a = kernel(grid_dist[c], sigmas[step])
             a *= etas[step]
             if weights is not None:
-                a = 1.0 - np.power(1.0 - a, weights[i])
+                s = weights[i]
+                if s == 0.0:
+                    continue  # no presentation (and 0 · log1p(−1) is NaN)
+                # s steps of size a leave (1 − a)^s of x − w_k. Formed as
+                # −expm1(s log1p(−a)), not 1 − (1 − a)^s, where 1 − a would
+                # round a small step away (a = 1e-20, s = 1e306 must give 1);
+                # a = 1 makes log1p −inf, the full step. A negative a (the
+                # mexican hat's lobe) may overflow to −∞: a push to infinity.
+                with np.errstate(divide="ignore", over="ignore"):
+                    a = -np.expm1(s * np.log1p(-a))
+                if a.min() == -np.inf:
+                    reach.fail(np.inf, step + 1)
             diff *= a.astype(dtype, copy=False)[:, None]
             W += diff
         reach.check(W, step + 1)

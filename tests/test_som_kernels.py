@@ -275,3 +275,56 @@ def test_partial_fit_on_a_narrow_chunk_is_not_divergence():
     for _ in range(3):
         som.partial_fit(0.05 * rng.normal(size=(40, 3)) + 0.5)
     assert np.abs(som.codebook_).max() < 2 * before
+
+
+# --------------------------------------------------------------------------------
+# A weight as many presentations in the online rule.
+# --------------------------------------------------------------------------------
+
+
+def one_weighted_step(W, x, weight, eta, name="gaussian", sigma=1.0):
+    """W after one online step on sample x of the given weight (units on a row)."""
+    W = np.array(W, dtype=np.float64)
+    grid_dist = unit_grid_distances(
+        unit_coordinates(1, len(W), "rectangular"),
+        grid_periods(1, len(W), "rectangular", False),
+    )
+    quiet(_som_rules.online_epoch, np.array([x], dtype=np.float64),
+          np.array([weight]), W, grid_dist, [0], [sigma], [eta],
+          NEIGHBORHOODS[name])
+    return W
+
+
+def test_a_tiny_step_taken_very_many_times_reaches_the_sample():
+    # 1e306 presentations of a step of 1e-20 leave (1 − 1e-20)^1e306 = e^-1e286
+    # = 0 of w − x: the winner lands on the sample (1 − 1e-20 rounds to 1, so
+    # 1 − (1 − a)^s would leave it in place).
+    W = one_weighted_step([[0.0, 0.0], [5.0, 5.0]], [1.0, 2.0], 1e306, 1e-20)
+    np.testing.assert_array_equal(W[0], [1.0, 2.0])
+
+
+@pytest.mark.parametrize("weight, eta, kept", [
+    # (1 − 1e-12)^1e10 = exp(1e10 log1p(−1e-12)) = exp(−0.01 − 5e-15)
+    (1e10, 1e-12, math.exp(-0.01 - 5e-15)),
+    (3.0, 0.25, 0.421875),  # 0.75³
+    (0.5, 1.0, 0.0),
+])
+def test_a_weighted_step_is_that_many_presentations(weight, eta, kept):
+    # The winner (h = 1): w ← x + (1 − η)^s (w − x).
+    W = one_weighted_step([[0.0, 4.0], [5.0, 5.0]], [1.0, 2.0], weight, eta)
+    expected = np.array([1.0, 2.0]) + kept * np.array([-1.0, 2.0])
+    np.testing.assert_allclose(W[0], expected, rtol=8 * np.finfo(float).eps)
+
+
+def test_a_zero_weight_is_no_step_even_at_full_rate():
+    W = one_weighted_step([[0.0, 0.0], [5.0, 5.0]], [1.0, 2.0], 0.0, 1.0, "bubble")
+    np.testing.assert_array_equal(W, [[0.0, 0.0], [5.0, 5.0]])
+
+
+def test_a_negative_step_taken_very_many_times_is_divergence_without_overflow():
+    # The mexican hat is negative beyond σ: 1e300 presentations push the far
+    # unit out by (1 + η|h|)^1e300 = ∞. That is a divergence error, raised
+    # before the codebook holds infinity, with no overflow warning on the way.
+    with pytest.raises(ValueError, match="Training diverged"):
+        one_weighted_step([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]], [0.0, 0.0],
+                          1e300, 0.5, "mexican_hat", sigma=1.0)
