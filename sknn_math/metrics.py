@@ -33,6 +33,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._parallel import chunk_n_rows
 from ._som import SelfOrganizingMap
 from ._som_bmu import (
+    best_units,
     bmu_operands,
     check_missing,
     chunk_products,
@@ -202,7 +203,9 @@ def distortion(som, X, sample_weight=None, *, sigma=None):
     With :math:`M_c = \\sum_k h(c, k)`, :math:`V_c = \\sum_k h(c, k)\\, w_k` and
     :math:`Q_c = \\sum_k h(c, k) \\lVert w_k \\rVert^2` computed once per unit,
     each sample costs :math:`M_c \\lVert x \\rVert^2 - 2\\, x \\cdot V_c + Q_c`,
-    in float64 on data and prototypes centred on the prototypes' mean. With
+    in float64 on data and prototypes centred on the codebook's coordinate-wise
+    median, with :math:`c(x)` the best-matching unit that training finds (the
+    exact one near a far prototype). With
     missing values, x counts 0 in the missing features and :math:`Q_c` loses
     their terms :math:`\\sum_k h(c, k)\\, w_{kf}^2`.
 
@@ -234,22 +237,25 @@ def distortion(som, X, sample_weight=None, *, sigma=None):
     # Per unit c: M_c = Σ_k h(c,k), V_c = Σ_k h(c,k) w_k, Q_c = Σ_k h(c,k) ‖w_k‖²
     # (prototypes centred on μ, as the chunk's samples are), so that
     # Σ_k h(c,k) ‖x − w_k‖² = M_c ‖x‖² − 2 x·V_c + Q_c. Over the observed
-    # features only, x is 0 where missing (chunk_products sets it so) and Q_c
-    # drops the missing features' Q_cf = Σ_k h(c,k) w_kf².
+    # features only, x is 0 where missing and Q_c drops the missing features'
+    # Q_cf = Σ_k h(c,k) w_kf². Both are centred in float64, not rounded to the
+    # data's dtype as the product's operands are.
     H = NEIGHBORHOODS[som._neighborhood](som._grid_distances(), float(sigma))
-    W_c = operands.W_c.astype(np.float64)
+    mu = operands.mu.astype(np.float64)
+    W_c = operands.W - mu
     M = H.sum(axis=1)
     V = H @ W_c
     Q_f = H @ np.square(W_c)
     Q = Q_f.sum(axis=1)
-    n_features = X.shape[1]
 
     def work(batch, buffers):
         X_chunk = X[batch]
         missing = missing_mask(X_chunk) if masked else None
         X_aug, G = chunk_products(X_chunk, operands, buffers, missing=missing)
-        c = G.argmax(axis=1)
-        x = X_aug[:, :n_features].astype(np.float64)
+        c = best_units(X_chunk, X_aug, G, operands, missing=missing)
+        x = X_chunk - mu
+        if missing is not None:
+            x[missing] = 0.0
         Q_obs = Q[c]
         if missing is not None:
             Q_obs = Q_obs - np.einsum("ij,ij->i", missing, Q_f[c])

@@ -298,6 +298,29 @@ def test_weighted_measures_of_weights_whose_sum_overflows(dtype, factor):
                                       abs=1e-15), name
 
 
+@pytest.mark.parametrize("dtype, far", [(np.float32, 1e4), (np.float64, 1e12)])
+def test_distortion_of_samples_near_a_far_prototype(dtype, far):
+    # Five prototypes `far` away, one apart, and samples a few ulps off their
+    # bisectors: the product in the data's dtype cannot tell which of two is
+    # the best unit there (its rounding grows with `far`²), and the wrong one
+    # brings another neighbourhood. The energy is the literal one.
+    rng = np.random.RandomState(3)
+    offset = np.array([far, -far, 0.5 * far])
+    W = np.vstack([rng.normal(size=(20, 3)), rng.normal(size=(5, 3)) + offset])
+    W = W.astype(dtype)
+    a, b = rng.randint(20, 25, size=(2, 120))
+    keep = a != b
+    a, b = a[keep], b[keep]
+    t = 0.5 + rng.randint(-40, 41, size=a.size) * np.finfo(dtype).eps
+    group = W[a] + t[:, None] * (W[b].astype(np.float64) - W[a])
+    X = np.vstack([rng.normal(size=(60, 3)), group]).astype(dtype)
+    som = SelfOrganizingMap(5, 5, init="sample", max_iter=1, random_state=0).fit(W)
+    som.codebook_ = W.copy()
+    w = weights(len(X))
+    assert distortion(som, X, w, sigma=1.0) == pytest.approx(
+        literal_distortion(som, X, w, 1.0), rel=1e-9)
+
+
 def test_distortion_reads_the_radius_and_kernel_the_map_was_trained_with():
     som, X = fitted_map(3, 4, neighborhood="bubble", sigma_end=1.3)
     w = weights(len(X))
