@@ -24,6 +24,7 @@ refuses them here with a clear error.
 import numpy as np
 
 from ._parallel import chunk_n_rows
+from ._som_bmu import FAR, bmu_operands
 from ._som_data import relative_weights, weight_scale
 from ._som_grid import grid_adjacency
 from ._som_init import principal_axes
@@ -44,19 +45,27 @@ def _chunks(n_samples, n_units, n_features, itemsize):
 
 
 class _Operands:
-    """The codebook centred on its mean μ, and −‖w − μ‖²/2, in X's namespace."""
+    """:func:`._som_bmu.bmu_operands` of the codebook, moved to X's namespace.
+
+    The centre (the codebook's median), the centred codebook and which units
+    are far are found on the host, by the NumPy kernel itself: the codebook is
+    small. Only the products with the data run in the namespace.
+    """
 
     def __init__(self, ns, W, dtype):
         xp = ns.xp
-        W64 = xp.astype(W, xp.float64)
-        mu = xp.mean(W64, axis=0)
-        W_c = W64 - mu
-        self.mu64, self.W_c64 = mu, W_c
-        self.mu = xp.astype(mu, dtype)
-        self.W_c = xp.astype(W_c, dtype)
-        self.half_sq = xp.astype(-0.5 * xp.sum(W_c * W_c, axis=1), dtype)
-        self.norm_max = float(xp.max(xp.sqrt(xp.sum(W_c * W_c, axis=1))))
-        self.eps = float(np.finfo(_numpy_dtype(ns, dtype)).eps)
+        host = bmu_operands(ns.to_numpy(W), _numpy_dtype(ns, dtype))
+        n_features = host.W_c.shape[1]
+        self.host = host
+        self.mu = ns.asarray(host.mu)
+        self.W_c = ns.asarray(host.W_c)
+        self.mu64 = ns.asarray(host.mu.astype(np.float64))
+        self.W64 = ns.asarray(host.W)
+        self.half_sq = ns.asarray(host.W_aug[n_features])
+        self.far_units = (None if host.far_units is None
+                          else ns.asarray(host.far_units))
+        self.far_sq = float((FAR * host.radius) ** 2)
+        self.xp = xp
 
 
 def _numpy_dtype(ns, dtype):
@@ -64,49 +73,38 @@ def _numpy_dtype(ns, dtype):
 
 
 def _chunk_scores(ns, X_chunk, ops):
-    """Centred chunk, its scores G and best units, corrected where rounding
-    could have swapped the best two.
+    """Centred chunk, its scores G = (x − μ)·(w − μ) − ‖w − μ‖²/2 and best
+    units.
 
-    Why the correction: G is formed in the data's dtype, and its rounding error
-    is at most k u (‖x − μ‖ρ + ρ²) per entry (the dot-product bound, k = d + 3,
-    u = eps/2, ρ = max‖w − μ‖; :func:`._som_bmu.best_units` derives it). A row
-    whose best two scores lie closer than twice that may name the wrong unit
-    (one far prototype is enough); those rows are ranked again in float64 by
-    direct differences. The bound assumes true float32 products: PyTorch's
-    TF32 matmul mode breaks it.
+    As in :func:`._som_bmu.best_units`, the argmax of G is exact to the dtype's
+    rounding at the scale of the codebook; a row won by a far unit, or lying far
+    from the codebook itself, is ranked again in float64 by direct differences.
+    (The bound assumes true float32 products: PyTorch's TF32 matmul mode
+    breaks it.)
     """
     xp = ns.xp
     X_c = X_chunk - ops.mu
     G = X_c @ xp.matrix_transpose(ops.W_c) + ops.half_sq
     bmu = xp.argmax(G, axis=1)
-    n_units = G.shape[1]
-    if n_units > 1:
-        best = xp.max(G, axis=1)
-        one_hot = xp.arange(n_units, device=ns.device)[None, :] == bmu[:, None]
-        second = xp.max(xp.where(one_hot, -xp.inf, G), axis=1)
-        x_norm = xp.sqrt(xp.sum(X_c * X_c, axis=1))
-        k_u = (X_chunk.shape[1] + 3) * 0.5 * ops.eps
-        bound = 2 * k_u * (x_norm * ops.norm_max + ops.norm_max ** 2)
-        uncertain = (best - second) <= bound
-        if bool(xp.any(uncertain)):
-            bmu = _exact_units(ns, X_chunk, ops, bmu, uncertain)
+    if ops.far_units is not None and G.shape[1] > 1:
+        far = xp.take(ops.far_units, bmu) | (xp.sum(X_c * X_c, axis=1) > ops.far_sq)
+        if bool(xp.any(far)):
+            bmu = _exact_units(ns, X_chunk, ops, bmu, far)
     return X_c, G, bmu
 
 
-def _exact_units(ns, X_chunk, ops, bmu, uncertain):
-    """``bmu`` with the ``uncertain`` rows' units found by float64 differences."""
-    xp = ns.xp
-    bmu_host = ns.to_numpy(bmu).copy()
-    rows_host = np.flatnonzero(ns.to_numpy(uncertain))
-    rows = ns.asarray(rows_host)
-    X_rows = xp.astype(xp.take(X_chunk, rows, axis=0), xp.float64) - ops.mu64
-    n_units, n_features = ops.W_c64.shape
-    step = chunk_n_rows(n_units * n_features * 8, rows_host.size)
-    for start in range(0, rows_host.size, step):
-        part = X_rows[start:start + step, :]
-        diff = part[:, None, :] - ops.W_c64[None, :, :]
-        d_sq = xp.sum(diff * diff, axis=2)
-        bmu_host[rows_host[start:start + step]] = ns.to_numpy(xp.argmin(d_sq, axis=1))
+def _exact_units(ns, X_chunk, ops, bmu, rows_mask):
+    """``bmu`` with the masked rows' units found by float64 differences on the
+    host (few rows: those near far prototypes)."""
+    bmu_host = ns.to_numpy(bmu).astype(np.intp)
+    rows = np.flatnonzero(ns.to_numpy(rows_mask))
+    X_rows = ns.to_numpy(ns.xp.take(X_chunk, ns.asarray(rows), axis=0))
+    W = ops.host.W
+    step = chunk_n_rows(W.size * 8, rows.size)
+    for start in range(0, rows.size, step):
+        diff = X_rows[start:start + step, None, :].astype(np.float64) - W[None]
+        d_sq = np.einsum("ijk,ijk->ij", diff, diff)
+        bmu_host[rows[start:start + step]] = d_sq.argmin(axis=1)
     return ns.asarray(bmu_host)
 
 
@@ -151,15 +149,14 @@ def batch_statistics(ns, X, sample_weight, W, *, with_error=False):
         S_aug += xp.astype(_unit_sums(ns, bmu, values, n_units), xp.float64)
         if with_error:
             error_sum += float(xp.sum(
-                xp.astype(s, xp.float64) * _exact_distance(ns, X_c, ops, bmu)))
+                xp.astype(s, xp.float64) * _exact_distance(ns, X[rows, :], ops, bmu)))
     return S_aug, ops.mu64, error_sum
 
 
-def _exact_distance(ns, X_c, ops, bmu):
-    """‖x − w_c‖ by the difference (float64), not from the scores."""
+def _exact_distance(ns, X_chunk, ops, bmu):
+    """‖x − w_c‖ by the difference in float64, not from the scores."""
     xp = ns.xp
-    diff = xp.astype(X_c, xp.float64) - xp.take(
-        xp.astype(ops.W_c, xp.float64), bmu, axis=0)
+    diff = xp.astype(X_chunk, xp.float64) - xp.take(ops.W64, bmu, axis=0)
     return xp.sqrt(xp.sum(diff * diff, axis=1))
 
 
@@ -226,7 +223,7 @@ def bmu_and_errors(ns, X, sample_weight, W, coords, periods):
         s = xp.astype(_weights(ns, None if sample_weight is None
                                else sample_weight[rows], X_c.shape[0], X.dtype),
                       xp.float64)
-        error_sum += float(xp.sum(s * _exact_distance(ns, X_c, ops, bmu)))
+        error_sum += float(xp.sum(s * _exact_distance(ns, X[rows, :], ops, bmu)))
         one_hot = xp.arange(n_units, device=ns.device)[None, :] == bmu[:, None]
         if n_units > 1:
             bmu2 = xp.argmax(xp.where(one_hot, -xp.inf, G), axis=1)
