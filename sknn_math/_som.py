@@ -158,7 +158,10 @@ class SelfOrganizingMap(
         - 'bubble': 1 within distance σ, 0 beyond.
         - 'triangle': ``max(0, 1 - d/σ)``.
         - 'mexican_hat': ``(1 - d²/σ²) exp(-d² / (2σ²))``; negative beyond σ,
-          so only ``algorithm='online'`` accepts it.
+          so only ``algorithm='online'`` accepts it. Its negative lobe pushes
+          the units that never win outwards: a long fit or a large learning
+          rate can diverge, and ``fit`` then stops with "Training diverged"
+          and the cures.
 
     sigma_start : float, default=None
         Neighbourhood radius at the start of training, in grid units. None
