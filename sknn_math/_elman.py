@@ -21,6 +21,10 @@ Everything is vectorised over the batch: one matrix product per time step in
 each direction, and the input and recurrent weight gradients as one product each
 over the stacked (T·n) rows. The states live in a time-major (T, n, H) buffer so
 that every per-step slice is contiguous.
+
+On the arrays of another namespace (array API dispatch) the same passes run with
+the kernels' array API branches, which return new arrays: a step's state is then
+stored into the buffer by assignment, where NumPy's kernels wrote it in place.
 """
 
 from dataclasses import dataclass
@@ -30,7 +34,15 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._activations import ACTIVATIONS, DERIVATIVES, column_sums
+from ._activations import ACTIVATIONS, DERIVATIVES, column_sums, matmul
+from ._array_api import (
+    check_fit_namespace,
+    namespace_of,
+    namespace_of_array,
+    reshape,
+    to_numpy_array,
+    xp_of,
+)
 from ._dask import is_dask_array
 from ._tasks import ClassifierTask, RegressorTask
 from ._training import BaseNetwork
@@ -55,21 +67,28 @@ class _ElmanWorkspace:
 
 def _check_padding(X, d):
     """Refuse NaN anywhere but in whole leading steps (the padding of shorter
-    sequences), and sequences with no observed step."""
-    nan = np.isnan(X)
-    if not nan.any():
+    sequences), and sequences with no observed step.
+
+    Written in array API calls, so that a device's data are checked on the
+    device; only the rows at fault come to the host, for the message.
+    """
+    xp = np if isinstance(X, np.ndarray) else xp_of(X)
+    nan = xp.isnan(X)
+    if not bool(xp.any(nan)):
         return
     n, T = X.shape[0], X.shape[1] // d
-    nan = nan.reshape(n, T, d)
-    padded = nan.all(axis=2)
-    partial = np.flatnonzero((nan.any(axis=2) & ~padded).any(axis=1))
+    nan = xp.reshape(nan, (n, T, d))
+    padded = xp.all(nan, axis=2)
     observed = ~padded
-    late = np.flatnonzero((padded & np.logical_or.accumulate(observed, axis=1))
-                          .any(axis=1))
-    empty = np.flatnonzero(~observed.any(axis=1))
+    partial = xp.any(xp.any(nan, axis=2) & observed, axis=1)
+    # a NaN step after an observed one: somewhere, an observed step followed
+    # directly by a padded one
+    late = xp.any(observed[:, :-1] & padded[:, 1:], axis=1)
+    empty = ~xp.any(observed, axis=1)
     for rows, what in ((partial, "a time step with only some features NaN"),
                        (late, "a NaN step after an observed one"),
                        (empty, "no observed step at all")):
+        rows = np.flatnonzero(to_numpy_array(rows))
         if rows.size:
             raise ValueError(
                 f"Sequence {rows[0]} of X has {what}. NaN may only pad a shorter "
@@ -80,14 +99,32 @@ def _check_padding(X, d):
             )
 
 
+def _time_major(X, out):
+    """The (n, T·d) batch ``X`` as (T, n, d), time step first: copied into the
+    buffer ``out`` for NumPy (returned)."""
+    T, n, d = out.shape
+    if not isinstance(X, np.ndarray):
+        xp = xp_of(X)
+        return xp.permute_dims(xp.reshape(X, (n, T, d)), (1, 0, 2))
+    np.copyto(out, X.reshape(n, T, d).transpose(1, 0, 2))
+    return out
+
+
 def _observed_steps(X_t):
-    """The (T, n, 1) 0/1 mask of the observed steps of time-major ``X_t``, whose
-    NaN (padding) steps become 0 in place; None when there is no padding."""
+    """Time-major ``X_t`` with its NaN (padding) steps set to 0 (in place for
+    NumPy), and the (T, n, 1) 0/1 mask of the observed steps; None when there is
+    no padding."""
+    if not isinstance(X_t, np.ndarray):
+        xp = xp_of(X_t)
+        padded = xp.isnan(X_t[:, :, :1])  # validation made NaN whole steps
+        if not bool(xp.any(padded)):
+            return X_t, None
+        return xp.where(padded, 0.0, X_t), xp.astype(~padded, X_t.dtype)
     padded = np.isnan(X_t[:, :, :1])  # validation made NaN whole steps
     if not padded.any():
-        return None
+        return X_t, None
     X_t[np.broadcast_to(padded, X_t.shape)] = 0
-    return (~padded).astype(X_t.dtype)
+    return X_t, (~padded).astype(X_t.dtype)
 
 
 def pad_sequences(sequences):
@@ -352,7 +389,9 @@ class _BaseElman(BaseNetwork):
                 f"X has {d} features per step, but {type(self).__name__} was "
                 f"fitted with {self.n_features_per_step_}."
             )
-        return np.asarray(X).reshape(n, T * d), d
+        if namespace_of(X).is_numpy:
+            X = np.asarray(X)
+        return reshape(X, (n, T * d)), d
 
     def _check_steps(self, X, d, reset):
         """Record (at fit) or check the split of the columns into time steps."""
@@ -411,7 +450,7 @@ class _BaseElman(BaseNetwork):
     def _prediction_row_bytes(self, n_features):
         H = self.coefs_[1].shape[0]
         n_steps = n_features // self.n_features_per_step_
-        return self.coefs_[0].dtype.itemsize * (
+        return self._model_dtype().itemsize * (
             n_features + n_steps * H + 2 * H + 2 * self.n_outputs_
         )
 
@@ -430,13 +469,14 @@ class _BaseElman(BaseNetwork):
     def _make_workspace(self, n_rows, n_columns, dtype, *, training=True):
         (d, H), n_outputs = self.coefs_[0].shape, self.coefs_[2].shape[1]
         T = n_columns // d
+        empty = namespace_of_array(self.coefs_[0]).empty
         return _ElmanWorkspace(
             n_rows=n_rows,
-            inputs=np.empty((T, n_rows, d), dtype=dtype),
-            states=np.empty((T, n_rows, H), dtype=dtype),
-            step=np.empty((n_rows, H), dtype=dtype),
-            output=np.empty((n_rows, n_outputs), dtype=dtype),
-            deltas=np.empty((T, n_rows, H), dtype=dtype) if training else None,
+            inputs=empty((T, n_rows, d), dtype),
+            states=empty((T, n_rows, H), dtype),
+            step=empty((n_rows, H), dtype),
+            output=empty((n_rows, n_outputs), dtype),
+            deltas=empty((T, n_rows, H), dtype) if training else None,
         )
 
     # ------------------------------------------------------------------
@@ -444,72 +484,86 @@ class _BaseElman(BaseNetwork):
     def _forward_pass(self, X, coefs, intercepts, workspace):
         W_xh, W_hh, W_hy = coefs
         b_h, b_y = intercepts
-        X_t, states, hW = workspace.inputs, workspace.states, workspace.step
-        T, n, d = X_t.shape
+        T, n, d = workspace.inputs.shape
         H = W_hh.shape[0]
-        np.copyto(X_t, X.reshape(n, T, d).transpose(1, 0, 2))
         # Leading NaN steps pad shorter sequences: their state is held at h_0 = 0,
         # so the first observed step starts from h_0 as it would alone.
-        observed = workspace.observed = _observed_steps(X_t)
+        X_t, observed = _observed_steps(_time_major(X, workspace.inputs))
+        workspace.inputs, workspace.observed = X_t, observed
 
         # x_t W_xh + b_h for every step at once: one (T·n × d)(d × H) product.
-        np.dot(X_t.reshape(T * n, d), W_xh, out=states.reshape(T * n, H))
+        states = reshape(matmul(reshape(X_t, (T * n, d)), W_xh,
+                                out=reshape(workspace.states, (T * n, H))), (T, n, H))
         states += b_h
+        workspace.states = states
         activation = ACTIVATIONS[self.activation]
-        activation(states[0])  # h_1 = σ(x_1 W_xh + b_h), since h_0 = 0
+        # NumPy's activations write h_t in place in the state buffer; the array
+        # API ones return it, and it is stored there
+        in_place = isinstance(states, np.ndarray)
+        h = activation(states[0, ...])  # h_1 = σ(x_1 W_xh + b_h), since h_0 = 0
+        if not in_place:
+            states[0, ...] = h
         if observed is not None:
-            states[0] *= observed[0]
+            states[0, ...] *= observed[0, ...]
+        hW = workspace.step
         for t in range(1, T):
-            # h_t = σ(x_t W_xh + b_h + h_{t-1} W_hh), in place in the state buffer
-            np.dot(states[t - 1], W_hh, out=hW)
-            states[t] += hW
-            activation(states[t])
+            # h_t = σ(x_t W_xh + b_h + h_{t-1} W_hh), in the state buffer
+            hW = matmul(states[t - 1, ...], W_hh, out=hW)
+            states[t, ...] += hW
+            h = activation(states[t, ...])
+            if not in_place:
+                states[t, ...] = h
             if observed is not None:
-                states[t] *= observed[t]
+                states[t, ...] *= observed[t, ...]
         # ŷ's pre-activation from the last state: z = h_T W_hy + b_y
-        Z = np.dot(states[T - 1], W_hy, out=workspace.output)
+        Z = matmul(states[T - 1, ...], W_hy, out=workspace.output)
         Z += b_y
         return Z
 
     def _backward_pass(self, coefs, workspace, delta, coef_grads, intercept_grads):
         W_xh, W_hh, W_hy = coefs
-        grad_W_xh, grad_W_hh, grad_W_hy = coef_grads
-        grad_b_h, grad_b_y = intercept_grads
-        X_t, states, deltas = workspace.inputs, workspace.states, workspace.deltas
-        dh = workspace.step  # ∂ℓ/∂h_t, reusing the forward pass's scratch
+        X_t, states = workspace.inputs, workspace.states
         T, n, H = states.shape
         d = X_t.shape[2]
 
         # Output layer: ∂ℓ/∂W_hy = h_Tᵀ δ_out, ∂ℓ/∂b_y = Σ_i δ_out
-        np.dot(states[T - 1].T, delta, out=grad_W_hy)
-        column_sums(delta, out=grad_b_y)
+        grad_W_hy = matmul(states[T - 1, ...].T, delta, out=coef_grads[2])
+        grad_b_y = column_sums(delta, out=intercept_grads[1])
 
         # Truncated BPTT stops the gradient `bptt_truncate` steps before the end:
         # the states before step `first` count as constants.
         k = T if self.bptt_truncate is None else min(self.bptt_truncate, T)
         first = T - k
         # σ'(z_t) for every step of the window in one vectorised pass, into the δ
-        # buffer; the loop then only multiplies it by ∂ℓ/∂h_t.
-        DERIVATIVES[self.activation](states[first:], deltas[first:])
+        # buffer; the loop then only multiplies it by ∂ℓ/∂h_t. D[j] is step
+        # first + j of the window.
+        D = DERIVATIVES[self.activation](states[first:, ...],
+                                         workspace.deltas[first:, ...])
         if workspace.observed is not None:
             # a padded step's state is the constant 0: no gradient flows through it
-            deltas[first:] *= workspace.observed[first:]
-        np.dot(delta, W_hy.T, out=dh)  # ∂ℓ/∂h_T = δ_out W_hyᵀ
-        for t in range(T - 1, first, -1):
-            deltas[t] *= dh  # δ_t = ∂ℓ/∂h_t ⊙ σ'(z_t)
-            np.dot(deltas[t], W_hh.T, out=dh)  # ∂ℓ/∂h_{t-1} = δ_t W_hhᵀ
-        deltas[first] *= dh
+            D *= workspace.observed[first:, ...]
+        # ∂ℓ/∂h_T = δ_out W_hyᵀ, into the forward pass's scratch
+        dh = matmul(delta, W_hy.T, out=workspace.step)
+        for j in range(k - 1, 0, -1):
+            D[j, ...] *= dh  # δ_t = ∂ℓ/∂h_t ⊙ σ'(z_t)
+            dh = matmul(D[j, ...], W_hh.T, out=dh)  # ∂ℓ/∂h_{t-1} = δ_t W_hhᵀ
+        D[0, ...] *= dh
 
         # Σ_t x_tᵀ δ_t and Σ_t h_{t-1}ᵀ δ_t as one product each over k·n rows.
-        D = deltas[first:].reshape(k * n, H)
-        np.dot(X_t[first:].reshape(k * n, d).T, D, out=grad_W_xh)
-        column_sums(D, out=grad_b_h)
+        D_rows = reshape(D, (k * n, H))
+        grad_W_xh = matmul(reshape(X_t[first:, ...], (k * n, d)).T, D_rows,
+                           out=coef_grads[0])
+        grad_b_h = column_sums(D_rows, out=intercept_grads[0])
         if first > 0:
-            h_prev = states[first - 1:T - 1].reshape(k * n, H)
-            np.dot(h_prev.T, D, out=grad_W_hh)
+            h_prev = reshape(states[first - 1:T - 1, ...], (k * n, H))
+            grad_W_hh = matmul(h_prev.T, D_rows, out=coef_grads[1])
         else:  # h_0 = 0 adds nothing for the first step
-            h_prev = states[:T - 1].reshape((T - 1) * n, H)
-            np.dot(h_prev.T, deltas[1:].reshape((T - 1) * n, H), out=grad_W_hh)
+            h_prev = reshape(states[:T - 1, ...], ((T - 1) * n, H))
+            grad_W_hh = matmul(h_prev.T, reshape(D[1:, ...], ((T - 1) * n, H)),
+                               out=coef_grads[1])
+        # NumPy wrote into these views; the array API results are stored
+        coef_grads[:] = [grad_W_xh, grad_W_hh, grad_W_hy]
+        intercept_grads[:] = [grad_b_h, grad_b_y]
 
     def hidden_states(self, X):
         """The hidden states h_1 … h_T of every sequence, for inspection or as
@@ -532,14 +586,18 @@ class _BaseElman(BaseNetwork):
 
             return predict_blocks(self, X, "hidden_states")
         check_is_fitted(self)
+        check_fit_namespace(X, self, attribute="coefs_", method="hidden_states")
         X = self._validate_X(X)
         H = self.coefs_[1].shape[0]
         n_steps = X.shape[1] // self.n_features_per_step_
-        dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
-        states = np.empty((X.shape[0], n_steps, H), dtype=dtype)
+        namespace = namespace_of_array(self.coefs_[0])
+        dtype = namespace.xp.result_type(X.dtype, self.coefs_[0].dtype)
+        states = namespace.empty((X.shape[0], n_steps, H), dtype)
+        itemsize = namespace.numpy_dtype(dtype).itemsize
         for batch, _, workspace in self._forward_in_chunks(
-                X, extra_row_bytes=n_steps * H * dtype.itemsize):
-            states[batch] = workspace.states.transpose(1, 0, 2)
+                X, extra_row_bytes=n_steps * H * itemsize):
+            states[batch, ...] = xp_of(states).permute_dims(workspace.states,
+                                                            (1, 0, 2))
         return states
 
     def __sklearn_tags__(self):
@@ -864,6 +922,7 @@ class ElmanRegressor(RegressorTask, _BaseElman):
             The forecasts, nearest step first; 2-D for one feature per step.
         """
         check_is_fitted(self)
+        check_fit_namespace(X, self, attribute="coefs_", method="forecast")
         if not isinstance(n_steps, Integral) or isinstance(n_steps, bool) or (
             n_steps < 1
         ):
@@ -876,12 +935,14 @@ class ElmanRegressor(RegressorTask, _BaseElman):
                 f"{self.n_outputs_} output(s). Train it on next-step targets, e.g. "
                 "from make_windows(series, window, horizon=1)."
             )
-        window = np.array(self._validate_X(X), dtype=self.coefs_[0].dtype)
-        forecasts = np.empty((window.shape[0], n_steps, d), dtype=window.dtype)
+        namespace = namespace_of_array(self.coefs_[0])
+        window = namespace.cast(self._validate_X(X), self._model_dtype())
+        xp = xp_of(window)
+        forecasts = namespace.empty((window.shape[0], n_steps, d), window.dtype)
         for step in range(n_steps):
-            forecasts[:, step] = self._predict_output(window)
-            window[:, :-d] = window[:, d:].copy()  # slide the window by one step
-            window[:, -d:] = forecasts[:, step]
+            forecasts[:, step, :] = self._predict_output(window)
+            # slide the window by one step: the oldest out, the forecast in
+            window = xp.concat([window[:, d:], forecasts[:, step, :]], axis=1)
         return forecasts[:, :, 0] if d == 1 else forecasts
 
 

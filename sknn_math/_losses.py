@@ -5,24 +5,44 @@ values as scikit-learn's MLP, so that equal weights give an equal loss. A loss i
 read together with the network's output activation: ``log_loss`` is the
 cross-entropy of the output's own distribution, categorical under a softmax,
 independent Bernoulli under logistic outputs.
+
+The training losses (:func:`output_and_loss`, :func:`output_delta`) take NumPy
+arrays, on which they work in place, or the arrays of another namespace (array
+API dispatch), on which they return new arrays and the loss as a 0-d array of
+that namespace: reading it waits for the device, which the training loop does
+once per epoch. :func:`log_loss` scores NumPy arrays only (early stopping's
+validation loss, computed on the host).
 """
 
 import numpy as np
 from scipy.special import xlogy
 
 from ._activations import ACTIVATIONS, DERIVATIVES, row_max, row_sums
+from ._array_api import xp_of
 
 
 def _weighted_mean(per_sample, sample_weight):
+    if not isinstance(per_sample, np.ndarray):
+        xp = xp_of(per_sample)
+        if sample_weight is None:
+            return xp.sum(per_sample) / per_sample.shape[0]
+        return xp.vecdot(per_sample, sample_weight) / xp.sum(sample_weight)
     if sample_weight is None:
         return per_sample.sum() / per_sample.shape[0]
     return np.dot(per_sample, sample_weight) / sample_weight.sum()
 
 
+def _row_dots(A, B):
+    """Σ_k A[:, k] B[:, k], one value per row."""
+    if not isinstance(A, np.ndarray):
+        return xp_of(A).sum(A * B, axis=1)
+    return np.einsum("ij,ij->i", A, B)
+
+
 def squared_error(Y, Y_pred, sample_weight=None, out_activation="identity"):
     """½ · mean over outputs of (ŷ − y)², averaged over samples."""
     diff = Y_pred - Y
-    per_sample = np.einsum("ij,ij->i", diff, diff) / (2 * Y.shape[1])
+    per_sample = _row_dots(diff, diff) / (2 * Y.shape[1])
     return _weighted_mean(per_sample, sample_weight)
 
 
@@ -51,6 +71,12 @@ def log_loss(Y, Y_pred, sample_weight=None, out_activation="softmax"):
 def poisson(Y, Y_pred, sample_weight=None, out_activation="exp"):
     """Half the Poisson deviance, y log(y/ŷ) − y + ŷ, summed over the outputs and
     averaged over samples (scikit-learn's MLPRegressor's "poisson" loss)."""
+    if not isinstance(Y, np.ndarray):
+        xp = xp_of(Y)
+        # xlogy: y log(y/ŷ), 0 where y = 0 (the log's argument 1 there)
+        y_log = Y * xp.log(xp.where(Y == 0, 1.0, Y / Y_pred))
+        per_sample = xp.sum(y_log - Y + Y_pred, axis=1)
+        return _weighted_mean(per_sample, sample_weight)
     per_sample = (xlogy(Y, Y / Y_pred) - Y + Y_pred).sum(axis=1)
     return _weighted_mean(per_sample, sample_weight)
 
@@ -70,6 +96,14 @@ def softmax_log_loss(Z, Y, sample_weight=None):
     the objective whose gradient is P − Y (clipping p, as :func:`log_loss` does for
     scoring, would bend it). Returns the probabilities (``Z`` itself) and the loss.
     """
+    if not isinstance(Z, np.ndarray):
+        xp = xp_of(Z)
+        Z = Z - row_max(Z)[:, None]
+        shifted_true = row_sums(Z * Y)  # z_true − m of every sample
+        E = xp.exp(Z)
+        norm = row_sums(E)
+        per_sample = xp.log(norm) - shifted_true
+        return E / norm[:, None], _weighted_mean(per_sample, sample_weight)
     Z -= row_max(Z)[:, np.newaxis]
     if sample_weight is None:
         shifted_true = np.vdot(Z, Y)  # Σ_i (z_true − m)_i in one product
@@ -96,6 +130,12 @@ def logistic_log_loss(Z, Y, sample_weight=None):
     from the one e^{−|z|} ∈ (0, 1], which cannot overflow. Returns the
     probabilities (``Z`` itself) and the loss.
     """
+    if not isinstance(Z, np.ndarray):
+        xp = xp_of(Z)
+        E = xp.exp(-xp.abs(Z))  # e^{−|z|}
+        per_sample = row_sums(xp.log1p(E) + xp.clip(Z, min=0) - Y * Z)
+        P = xp.where(Z >= 0, 1.0, E) / (E + 1)
+        return P, _weighted_mean(per_sample, sample_weight)
     E = np.abs(Z)
     np.negative(E, out=E)
     np.exp(E, out=E)  # e^{−|z|}
@@ -139,9 +179,10 @@ def output_delta(loss, out_activation, Y, Y_pred):
         return delta
     delta /= Y.shape[1]
     if out_activation == "logistic":
-        delta *= DERIVATIVES["logistic"](Y_pred, np.empty_like(delta))
+        delta *= DERIVATIVES["logistic"](
+            Y_pred, np.empty_like(delta) if isinstance(delta, np.ndarray) else None)
     elif out_activation == "softmax":
         # Jacobian of softmax: ∂p_k/∂z_j = p_k (δ_kj − p_j).
-        delta -= np.einsum("ij,ij->i", delta, Y_pred)[:, np.newaxis]
+        delta -= _row_dots(delta, Y_pred)[:, None]
         delta *= Y_pred
     return delta

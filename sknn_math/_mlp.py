@@ -12,13 +12,16 @@ Backpropagation walks the layers backwards, reusing the output layer's gradient:
     \\qquad δ_{l-1} = (δ_l W_l^T) ⊙ σ'(z_{l-1})
 """
 
+import math
 from dataclasses import dataclass
 from numbers import Integral
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.utils.extmath import safe_sparse_dot
 
-from ._activations import ACTIVATIONS, DERIVATIVES, column_sums
+from ._activations import ACTIVATIONS, DERIVATIVES, column_sums, matmul
+from ._array_api import namespace_of_array
 from ._tasks import ClassifierTask, RegressorTask
 from ._training import BaseNetwork
 from ._validation import StrOptions
@@ -30,7 +33,8 @@ class _MLPWorkspace:
 
     ``activations[0]`` is the batch X itself, ``activations[l]`` (l ≥ 1) holds z_l
     and then, in place, h_l = σ(z_l); ``deltas[l]`` holds δ_l of hidden layer l+1
-    and ``derivatives[l]`` its σ'(z).
+    and ``derivatives[l]`` its σ'(z). (On another namespace than NumPy the
+    kernels return new arrays, which replace the buffers in these lists.)
     """
 
     n_rows: int
@@ -75,19 +79,20 @@ class _BaseMLP(BaseNetwork):
 
     def _prediction_row_bytes(self, n_columns):
         widths = sum(W.shape[1] for W in self.coefs_)
-        return self.coefs_[0].dtype.itemsize * (n_columns + 2 * widths)
+        return self._model_dtype().itemsize * (n_columns + 2 * widths)
 
     def _product_multiply_adds(self, n_rows, n_columns):
-        return n_rows * max(W.size for W in self.coefs_)
+        return n_rows * max(math.prod(W.shape) for W in self.coefs_)
 
     def _make_workspace(self, n_rows, n_columns, dtype, *, training=True):
+        empty = namespace_of_array(self.coefs_[0]).empty
         widths = [W.shape[1] for W in self.coefs_]
         hidden = widths[:-1] if training else []
         return _MLPWorkspace(
             n_rows=n_rows,
-            activations=[None] + [np.empty((n_rows, w), dtype) for w in widths],
-            deltas=[np.empty((n_rows, w), dtype) for w in hidden],
-            derivatives=[np.empty((n_rows, w), dtype) for w in hidden],
+            activations=[None] + [empty((n_rows, w), dtype) for w in widths],
+            deltas=[empty((n_rows, w), dtype) for w in hidden],
+            derivatives=[empty((n_rows, w), dtype) for w in hidden],
         )
 
     def _forward_pass(self, X, coefs, intercepts, workspace):
@@ -96,16 +101,16 @@ class _BaseMLP(BaseNetwork):
         activations[0] = h = X
         last = len(coefs) - 1
         for layer, (W, b) in enumerate(zip(coefs, intercepts, strict=True)):
-            z = activations[layer + 1]
             # z_l = h_{l-1} W_l + b_l
-            if isinstance(h, np.ndarray):
-                np.dot(h, W, out=z)
-            else:  # sparse X
+            if sp.issparse(h):
+                z = activations[layer + 1]
                 z[...] = safe_sparse_dot(h, W)
+            else:
+                z = matmul(h, W, out=activations[layer + 1])
             z += b
             if layer < last:
-                hidden_activation(z)  # h_l = σ(z_l), in place
-            h = z
+                z = hidden_activation(z)  # h_l = σ(z_l), in place on NumPy
+            activations[layer + 1] = h = z
         return h
 
     def _backward_pass(self, coefs, workspace, delta, coef_grads, intercept_grads):
@@ -114,15 +119,14 @@ class _BaseMLP(BaseNetwork):
         for layer in range(len(coefs) - 1, -1, -1):
             h_prev = activations[layer]
             # ∂ℓ/∂W_l = h_{l-1}ᵀ δ_l ;  ∂ℓ/∂b_l = Σ_i δ_l
-            if isinstance(h_prev, np.ndarray):
-                np.dot(h_prev.T, delta, out=coef_grads[layer])
-            else:  # sparse X
+            if sp.issparse(h_prev):
                 coef_grads[layer][...] = safe_sparse_dot(h_prev.T, delta)
-            column_sums(delta, out=intercept_grads[layer])
+            else:
+                coef_grads[layer] = matmul(h_prev.T, delta, out=coef_grads[layer])
+            intercept_grads[layer] = column_sums(delta, out=intercept_grads[layer])
             if layer > 0:
                 # δ_{l-1} = (δ_l W_lᵀ) ⊙ σ'(z_{l-1})
-                delta = np.dot(delta, coefs[layer].T,
-                               out=workspace.deltas[layer - 1])
+                delta = matmul(delta, coefs[layer].T, out=workspace.deltas[layer - 1])
                 delta *= derivative(h_prev, workspace.derivatives[layer - 1])
 
 

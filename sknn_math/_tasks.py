@@ -7,17 +7,30 @@ encoded (``_encode_targets``), weighted (``_apply_class_weight``), squashed
 (``_output_activation``), stratified (``_stratify_labels``) and scored
 (``_score_encoded``). It also gives the public ``predict`` family and
 ``partial_fit``, whose signature differs between the two tasks.
+
+Targets are encoded, and validation scores computed, on the host (NumPy); under
+array API dispatch the predictions come back in ``X``'s namespace and device
+(a classifier's labels too, when they are numbers), and ``score`` compares them
+with ``y`` on the host.
 """
 
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
-from sklearn.metrics import r2_score
+from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.class_weight import compute_class_weight, compute_sample_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
+from ._array_api import (
+    check_fit_namespace,
+    follow_X,
+    namespace_of_array,
+    reshape,
+    to_numpy_array,
+    xp_of,
+)
 from ._dask import is_dask_array
 from ._validation import fit_context
 
@@ -46,6 +59,24 @@ def _scaled_for_score(sample_weight):
     if not (np.isfinite(scale) and scale > 0):
         return sample_weight  # the metric's own checks refuse it
     return sample_weight / scale
+
+
+def _predicted(estimator, X, method):
+    """The output layer's activations on ``X``, checked against the fit's
+    namespace and device (the error names ``method``)."""
+    check_is_fitted(estimator)
+    check_fit_namespace(X, estimator, attribute="coefs_", method=method)
+    return estimator._predict_output(estimator._validate_X(X))
+
+
+def _host_score(metric, estimator, X, y, sample_weight):
+    """``metric(y, estimator.predict(X))`` on the host: the predictions are made
+    where X is, ``y`` and the weights are read wherever they are."""
+    check_is_fitted(estimator)
+    check_fit_namespace(X, estimator, attribute="coefs_", method="score")
+    y, sample_weight = follow_X(None, y, sample_weight)
+    y_pred = to_numpy_array(estimator.predict(X))
+    return float(metric(y, y_pred, sample_weight=_scaled_for_score(sample_weight)))
 
 
 def is_stochastic(estimator):
@@ -215,11 +246,28 @@ class ClassifierTask(ClassifierMixin):
         """
         if is_dask_array(X):
             return _on_blocks(self, X, "predict")
-        check_is_fitted(self)
-        P = self._predict_output(self._validate_X(X))
+        P = _predicted(self, X, "predict")
+        if not isinstance(P, np.ndarray):
+            return self._device_labels(P)
         if self.n_outputs_ == 1:
             P = P.ravel()
         return self._label_binarizer.inverse_transform(P)
+
+    def _device_labels(self, P):
+        """The labels of the output ``P`` of another namespace, as
+        ``LabelBinarizer.inverse_transform`` reads them (argmax; threshold ½ for
+        one logistic unit and for multilabel outputs), on P's device when the
+        labels are numbers."""
+        xp = xp_of(P)
+        y_type = self._label_binarizer.y_type_
+        if y_type == "multilabel-indicator":
+            return xp.astype(P > 0.5, xp.int64)
+        index = (xp.argmax(P, axis=1) if y_type == "multiclass"
+                 else xp.astype(P[:, 0] > 0.5, xp.int64))
+        if self.classes_.dtype.kind in "biuf":
+            classes = namespace_of_array(P).asarray(self.classes_)
+            return xp.take(classes, index, axis=0)
+        return self.classes_[to_numpy_array(index)]
 
     def predict_proba(self, X):
         """Probability estimates.
@@ -238,9 +286,10 @@ class ClassifierTask(ClassifierMixin):
         """
         if is_dask_array(X):
             return _on_blocks(self, X, "predict_proba")
-        check_is_fitted(self)
-        P = self._predict_output(self._validate_X(X))
+        P = _predicted(self, X, "predict_proba")
         if self.n_outputs_ == 1 and self._label_binarizer.y_type_ == "binary":
+            if not isinstance(P, np.ndarray):
+                return xp_of(P).concat([1 - P, P], axis=1)
             return np.hstack([1 - P, P])
         return P
 
@@ -259,7 +308,11 @@ class ClassifierTask(ClassifierMixin):
         """
         if is_dask_array(X):
             return _on_blocks(self, X, "predict_log_proba")
+        check_is_fitted(self)
+        check_fit_namespace(X, self, attribute="coefs_", method="predict_log_proba")
         proba = self.predict_proba(X)
+        if not isinstance(proba, np.ndarray):
+            return xp_of(proba).log(proba)
         with np.errstate(divide="ignore"):
             return np.log(proba)
 
@@ -285,7 +338,7 @@ class ClassifierTask(ClassifierMixin):
         """
         if is_dask_array(X):
             return _score_blocks(self, X, y, sample_weight)
-        return super().score(X, y, sample_weight=_scaled_for_score(sample_weight))
+        return _host_score(accuracy_score, self, X, y, sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -370,10 +423,9 @@ class RegressorTask(RegressorMixin):
         """
         if is_dask_array(X):
             return _on_blocks(self, X, "predict")
-        check_is_fitted(self)
-        Y_pred = self._predict_output(self._validate_X(X))
+        Y_pred = _predicted(self, X, "predict")
         if self.n_outputs_ == 1:
-            return Y_pred.ravel()
+            return reshape(Y_pred, (-1,))
         return Y_pred
 
     def score(self, X, y, sample_weight=None):
@@ -398,7 +450,7 @@ class RegressorTask(RegressorMixin):
         """
         if is_dask_array(X):
             return _score_blocks(self, X, y, sample_weight)
-        return super().score(X, y, sample_weight=_scaled_for_score(sample_weight))
+        return _host_score(r2_score, self, X, y, sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -30,6 +30,17 @@ The data term ignores a common factor of the sample weights, and the weights are
 divided by their maximum before training (``_training_weights``), so that sums of
 weights cannot overflow or underflow; the penalty keeps the α/Σw of the weights
 as given.
+
+Under array API dispatch (``sklearn.set_config(array_api_dispatch=True)``) ``X``
+may be a PyTorch tensor or a CuPy array on any device: this loop and the
+network's passes are the same code, and the kernels they call (``_activations``,
+``_losses``, ``_optimizers``) run there. Labels, sample weights, the random
+draws (initialisation, shuffling, the validation split) and their checks stay on
+the host, in NumPy, so that a device fit draws exactly what a NumPy fit draws;
+the encoded targets and weights are then moved to ``X``'s device. A NumPy kernel
+works in place into buffers and views of θ; an array API kernel returns a new
+array, so the loop always uses what a kernel returns (:class:`FlatParameters`
+keeps the views and the estimator's ``coefs_`` in step).
 """
 
 import math
@@ -41,6 +52,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.optimize
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -48,6 +60,19 @@ from sklearn.utils import gen_batches
 from sklearn.utils.validation import check_random_state, validate_data
 
 from ._activations import ACTIVATIONS
+from ._array_api import (
+    ArrayAPISupportMixin,
+    check_fit_namespace,
+    copy_array,
+    float_dtypes,
+    follow_X,
+    host_stand_in,
+    namespace_of,
+    namespace_of_array,
+    reshape,
+    to_numpy_array,
+    xp_of,
+)
 from ._callbacks import CallbackSupportMixin, FitTask
 from ._dask import is_dask_array
 from ._losses import LOSSES, output_and_loss, output_delta
@@ -107,6 +132,14 @@ class FlatParameters:
     Weights come first, so the penalty acts on the slices ``weights`` and
     ``weight_grads``; the optimisers update θ with a few vector operations
     whatever the number of layers.
+
+    On NumPy the views are views: the optimiser updates θ in place, the backward
+    pass writes into the gradient's views, and the methods below do nothing. On
+    another namespace nothing is written through a view: a step returns a new θ,
+    whose views :meth:`set_theta` takes again, into the same lists (which the
+    estimator's ``coefs_`` and ``intercepts_`` are); the backward pass returns
+    each layer's gradient, which :meth:`gather_grads` and :meth:`join_grads`
+    lay out as the flat gradient.
     """
 
     theta: np.ndarray
@@ -118,18 +151,71 @@ class FlatParameters:
     weights: np.ndarray
     weight_grads: np.ndarray
 
+    def set_theta(self, values):
+        """θ ← ``values`` (an array of θ's size, NumPy or θ's namespace)."""
+        theta = self.theta
+        if values is theta:
+            return
+        if isinstance(theta, np.ndarray):
+            theta[...] = values
+            return
+        namespace = namespace_of_array(theta)
+        if isinstance(values, np.ndarray):
+            values = namespace.asarray(values, dtype=theta.dtype)
+        elif values.dtype != theta.dtype:
+            values = namespace.xp.astype(values, theta.dtype)
+        views = _views(values, [a.shape for a in self.coefs + self.intercepts])
+        n_layers = len(self.coefs)
+        self.theta = values
+        self.coefs[:], self.intercepts[:] = views[:n_layers], views[n_layers:]
+        self.weights = values[:self.weights.shape[0]]
 
-def pack_parameters(coefs, intercepts, dtype):
-    """Copy weight and bias arrays into one flat buffer θ of ``dtype``."""
+    def set_weights(self, weights):
+        """The weights (θ's leading part) ← ``weights``."""
+        if weights is not self.weights:
+            self.set_theta(xp_of(weights).concat(
+                [weights, self.theta[weights.shape[0]:]]))
+
+    def gather_grads(self):
+        """After the backward pass: the layers' weight gradients as the flat
+        ``weight_grads``, which the penalty adds to."""
+        if not isinstance(self.grad, np.ndarray):
+            self.weight_grads = _flat(self.coef_grads)
+
+    def join_grads(self):
+        """After the penalty: ``grad``, the weights' gradient then the biases'."""
+        if not isinstance(self.grad, np.ndarray):
+            self.grad = _flat([self.weight_grads, *self.intercept_grads])
+
+
+def _flat(arrays):
+    """The arrays (of another namespace than NumPy) raveled into one vector."""
+    xp = xp_of(arrays[0])
+    return xp.concat([xp.reshape(a, (-1,)) for a in arrays])
+
+
+def pack_parameters(coefs, intercepts, dtype, namespace=None):
+    """Copy weight and bias arrays into one flat buffer θ of ``dtype`` (a NumPy
+    dtype), in ``namespace`` (a :class:`._array_api.Namespace`; None: NumPy)."""
     arrays = list(coefs) + list(intercepts)
-    shapes = [a.shape for a in arrays]
-    theta = np.empty(sum(a.size for a in arrays), dtype=dtype)
+    shapes = [tuple(a.shape) for a in arrays]
+    n_layers = len(coefs)
+    n_weights = sum(math.prod(c.shape) for c in coefs)
+    if namespace is not None and not namespace.is_numpy:
+        theta = _flat([namespace.cast(namespace.asarray(a), dtype) for a in arrays])
+        grad = namespace.xp.zeros_like(theta)
+        views, grad_views = _views(theta, shapes), _views(grad, shapes)
+        return FlatParameters(
+            theta=theta, grad=grad,
+            coefs=views[:n_layers], intercepts=views[n_layers:],
+            coef_grads=grad_views[:n_layers], intercept_grads=grad_views[n_layers:],
+            weights=theta[:n_weights], weight_grads=grad[:n_weights],
+        )
+    theta = np.empty(sum(math.prod(shape) for shape in shapes), dtype=dtype)
     grad = np.empty_like(theta)
     views, grad_views = _views(theta, shapes), _views(grad, shapes)
     for view, a in zip(views, arrays, strict=True):
         view[...] = a
-    n_layers = len(coefs)
-    n_weights = sum(c.size for c in coefs)
     return FlatParameters(
         theta=theta, grad=grad,
         coefs=views[:n_layers], intercepts=views[n_layers:],
@@ -142,9 +228,27 @@ def _views(flat, shapes):
     views, start = [], 0
     for shape in shapes:
         size = math.prod(shape)
-        views.append(flat[start:start + size].reshape(shape))
+        views.append(reshape(flat[start:start + size], shape))
         start += size
     return views
+
+
+def _all_finite(array):
+    if isinstance(array, np.ndarray):
+        return bool(np.all(np.isfinite(array)))
+    xp = xp_of(array)
+    return bool(xp.all(xp.isfinite(array)))
+
+
+def take_rows(A, rows):
+    """The rows ``rows`` (a slice, or NumPy integer indices) of ``A``, in A's
+    namespace; NumPy arrays and sparse matrices index as ever."""
+    if isinstance(A, np.ndarray) or sp.issparse(A):
+        return A[rows]
+    if isinstance(rows, slice):
+        return A[rows, ...]
+    namespace = namespace_of_array(A)
+    return namespace.xp.take(A, namespace.asarray(rows), axis=0)
 
 
 class _Diverged(Exception):
@@ -160,7 +264,9 @@ class _MiniBatches:
 
     ``sample_weight`` are the weights divided by ``weight_scale`` (their maximum,
     :func:`._validation.normalize_sample_weight`): the losses are weighted means,
-    which the factor leaves alone, and the penalty takes it back.
+    which the factor leaves alone, and the penalty takes it back. The shuffling
+    and the batches' sums of weights are computed on the host, whatever the
+    namespace of the data.
     """
 
     def __init__(self, X, Y, sample_weight, rows, shuffle, rng, weight_scale=1.0):
@@ -168,30 +274,47 @@ class _MiniBatches:
         self.weight_scale = weight_scale
         self.rows = rows
         self.n_samples = X.shape[0]
+        self._host_weight = (None if sample_weight is None
+                             else to_numpy_array(sample_weight))
         self.total_weight = (self.n_samples if sample_weight is None
-                             else sample_weight.sum())
+                             else self._host_weight.sum())
         self._shuffle, self._rng = shuffle, rng
         self._indices = np.arange(self.n_samples)
+        self._on_host = isinstance(X, np.ndarray) or sp.issparse(X)
         self._X_buffer = (np.empty((rows, X.shape[1]), X.dtype)
                           if shuffle and isinstance(X, np.ndarray) else None)
 
     def __iter__(self):
-        """Yield ``(X_batch, Y_batch, sample_weight_batch)`` for one epoch."""
+        """Yield ``(X_batch, Y_batch, sample_weight_batch, batch_weight)`` for one
+        epoch; ``batch_weight`` is the batch's Σw (its rows when unweighted)."""
         if self._shuffle:
             self._rng.shuffle(self._indices)
+            # the order, drawn on the host, goes to the data's device once
+            order = (self._indices if self._on_host
+                     else namespace_of_array(self.X).asarray(self._indices))
         for batch in gen_batches(self.n_samples, self.rows):
+            host_rows = self._indices[batch] if self._shuffle else batch
             if not self._shuffle:
-                yield (self.X[batch], self.Y[batch], None
-                       if self.sample_weight is None else self.sample_weight[batch])
-                continue
-            rows = self._indices[batch]
-            yield (
-                self.X[rows] if self._X_buffer is None else _gather(
-                    self.X, rows, self._X_buffer[:len(rows)]),
-                _gather(self.Y, rows),
-                None if self.sample_weight is None else _gather(self.sample_weight,
-                                                                rows),
-            )
+                X_batch, Y_batch = take_rows(self.X, batch), take_rows(self.Y, batch)
+                weights = (None if self.sample_weight is None
+                           else self.sample_weight[batch])
+            else:
+                rows = order[batch]
+                X_batch = _gather(self.X, rows, None if self._X_buffer is None
+                                  else self._X_buffer[:rows.shape[0]])
+                Y_batch = _gather(self.Y, rows)
+                weights = (None if self.sample_weight is None
+                           else _gather(self.sample_weight, rows))
+            yield X_batch, Y_batch, weights, self._batch_weight(weights, host_rows,
+                                                                X_batch.shape[0])
+
+    def _batch_weight(self, weights, host_rows, n_rows):
+        if weights is None:
+            return n_rows
+        if isinstance(weights, np.ndarray):
+            return weights.sum()
+        # from the host's copy: no wait for the device
+        return float(self._host_weight[host_rows].sum())
 
 
 def _gather(A, rows, out=None):
@@ -200,20 +323,38 @@ def _gather(A, rows, out=None):
     Why ``take(mode="clip")`` into a reused buffer: it skips fancy indexing's
     bounds-checked copy and a fresh array per batch (about 4 % of a float64 MLP
     fit, ``benchmarks/compare_revisions.py``); shuffled indices are in range by
-    construction, so nothing is ever clipped.
+    construction, so nothing is ever clipped. Sparse matrices index; the
+    arrays of another namespace take the rows into a new array.
     """
-    return np.take(A, rows, axis=0, out=out, mode="clip")
+    if isinstance(A, np.ndarray):
+        return np.take(A, rows, axis=0, out=out, mode="clip")
+    if sp.issparse(A):
+        return A[rows]
+    return xp_of(A).take(A, rows, axis=0)
 
 
 class _ValidationSet:
-    """Early stopping's held-out data and the weights with the best score so far."""
+    """Early stopping's held-out data and the weights with the best score so far.
+
+    ``X`` is in the training data's namespace (the network predicts it there);
+    ``Y`` and ``sample_weight`` are NumPy arrays: the validation loss and score
+    are computed on the host.
+    """
 
     def __init__(self, X, Y, sample_weight, theta):
         self.X, self.Y, self.sample_weight = X, Y, sample_weight
-        self.best_theta = theta.copy()
+        self.best_theta = copy_array(theta)
+
+    def keep(self, theta):
+        """Remember ``theta`` as the best so far (into the buffer on NumPy)."""
+        if isinstance(self.best_theta, np.ndarray):
+            self.best_theta[...] = theta
+        else:
+            self.best_theta = copy_array(theta)
 
 
-class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
+class BaseNetwork(ArrayAPISupportMixin, CallbackSupportMixin, BaseEstimator,
+                  metaclass=ABCMeta):
     """Training loop shared by every gradient-trained network.
 
     A concrete estimator is ``class Estimator(Task, Network)``: a task mixin from
@@ -314,7 +455,7 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         reject_non_numeric(X)
         X, y = validate_data(
             self, X, y, reset=reset, accept_sparse=self._accept_sparse,
-            dtype=[np.float64, np.float32], multi_output=True,
+            dtype=float_dtypes(namespace_of(X)), multi_output=True,
             ensure_all_finite="allow-nan" if self._allow_nan else True,
             y_numeric=self._y_numeric,
         )
@@ -329,7 +470,7 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         reject_non_numeric(X)
         return validate_data(
             self, X, reset=False, accept_sparse=self._accept_sparse,
-            dtype=[np.float64, np.float32],
+            dtype=float_dtypes(namespace_of(X)),
             ensure_all_finite="allow-nan" if self._allow_nan else True,
         )
 
@@ -404,35 +545,48 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
 
             return fit_blocks(self, X, y, sample_weight, incremental=incremental,
                               classes=classes, validation_data=validation_data)
+        # X's namespace and device (array API dispatch; NumPy otherwise): the
+        # network computes there. Labels and weights are checked on the host.
+        namespace = namespace_of(X)
         first_call = self._is_first_call(incremental)
+        if not first_call:
+            check_fit_namespace(X, self, attribute="coefs_",
+                                method="partial_fit" if incremental else "fit")
+        y, sample_weight = follow_X(None, y, sample_weight)
         X, y = self._validate_X_y(X, y, reset=first_call)
         Y = self._encode_targets(y, reset=first_call, classes=classes,
                                  incremental=incremental)
-        dtype = X.dtype if first_call else self.coefs_[0].dtype
-        X = X.astype(dtype, copy=False)
+        dtype = namespace.numpy_dtype(X.dtype) if first_call else self._model_dtype()
+        X = namespace.cast(X, dtype)
         Y = Y.astype(dtype, copy=False)
         sample_weight, weight_scale = self._training_weights(
             sample_weight, X, y, dtype, incremental)
         if validation_data is not None:
             validation_data = self._validate_validation_data(
-                *validation_data, Y.shape[1], dtype)
+                *validation_data, Y.shape[1], dtype, namespace=namespace)
 
         params = self._start_training(first_call, X.shape[1], Y.shape[1], dtype,
-                                      incremental)
+                                      incremental, namespace)
         multiply_adds = self._product_multiply_adds(self._batch_rows(X.shape[0]),
                                                     X.shape[1])
         task = FitTask(self, self._n_subtasks(incremental), X, y, sample_weight)
+        # Σw on the host, before the weights follow X (NumPy: nothing moves)
+        weight_sum = X.shape[0] if sample_weight is None else sample_weight.sum()
+        Y = namespace.asarray(Y)
+        if sample_weight is not None:
+            sample_weight = namespace.asarray(sample_weight)
         # Overflow on the way to divergence is expected: the loss is checked for
         # finiteness after every batch and training stops with a clear message.
         with (np.errstate(over="ignore", invalid="ignore", divide="ignore"),
               blas_threads_for(multiply_adds,
                                sequential=self._sequential_products)):
             if self.solver == "lbfgs":
-                workspace = self._make_workspace(X.shape[0], X.shape[1], dtype)
+                workspace = self._make_workspace(X.shape[0], X.shape[1],
+                                                 params.theta.dtype)
                 self._fit_lbfgs(
                     params,
                     lambda: self._loss_grad(params, X, Y, sample_weight, workspace,
-                                            weight_scale),
+                                            weight_scale, weight_sum=weight_sum),
                     X.shape[0], task,
                 )
             else:
@@ -440,6 +594,11 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                                      incremental, validation_data, task)
         task.end()
         return self
+
+    def _model_dtype(self):
+        """The fitted weights' dtype, as a NumPy dtype whatever their namespace."""
+        coef = self.coefs_[0]
+        return namespace_of_array(coef).numpy_dtype(coef.dtype)
 
     def _training_weights(self, sample_weight, X, y, dtype, incremental):
         """The sample weights with the class weights folded in, divided by their
@@ -454,7 +613,8 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         loss is a weighted mean and its penalty is scaled back, a chunk trains as
         its weights say whatever the other chunks' weights are.
         """
-        sample_weight = check_sample_weight(sample_weight, X, np.float64)
+        sample_weight = check_sample_weight(sample_weight, host_stand_in(X),
+                                            np.float64)
         sample_weight = self._apply_class_weight(y, sample_weight, np.float64,
                                                  incremental)
         what = ("sample_weight" if getattr(self, "class_weight", None) is None
@@ -466,8 +626,10 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         network: ``partial_fit``, ``warm_start``)."""
         return not ((incremental or self.warm_start) and hasattr(self, "coefs_"))
 
-    def _start_training(self, first_call, n_features, n_outputs, dtype, incremental):
-        """Initialise (or check) the parameters; return them packed into one θ."""
+    def _start_training(self, first_call, n_features, n_outputs, dtype, incremental,
+                        namespace=None):
+        """Initialise (or check) the parameters; return them packed into one θ
+        of ``dtype`` (a NumPy dtype) in ``namespace`` (None: NumPy)."""
         if first_call:
             self._initialize(n_features, n_outputs, dtype, incremental)
         else:
@@ -483,7 +645,7 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         # n_iter_ counts this call's iterations, as scikit-learn's MLP does; t_
         # and loss_curve_ go on across calls.
         self.n_iter_ = 0
-        params = pack_parameters(self.coefs_, self.intercepts_, dtype)
+        params = pack_parameters(self.coefs_, self.intercepts_, dtype, namespace)
         self.coefs_, self.intercepts_ = params.coefs, params.intercepts
         return params
 
@@ -499,17 +661,26 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         callback's snapshot of the model."""
         arrays = self.coefs_ + self.intercepts_
         if theta is None:
-            copies = [a.copy() for a in arrays]
-        else:
-            copies = _views(np.array(theta, dtype=self.coefs_[0].dtype),
-                            [a.shape for a in arrays])
+            copies = [copy_array(a) for a in arrays]
+        else:  # L-BFGS's iterate, a NumPy vector
+            flat = np.array(theta, dtype=self._model_dtype())
+            copies = _views(namespace_of_array(arrays[0]).asarray(flat),
+                            [tuple(a.shape) for a in arrays])
         n_layers = len(self.coefs_)
         return {"coefs_": copies[:n_layers], "intercepts_": copies[n_layers:]}
 
     def _validate_validation_data(self, X_val, y_val, sample_weight_val,
-                                  n_outputs, dtype):
+                                  n_outputs, dtype, *, namespace=None):
         """``X_val``, its encoded targets and weights, checked like the training
-        data (same features, outputs and known labels) and cast to its dtype."""
+        data (same features, outputs and known labels) and cast to its dtype.
+
+        ``X_val`` follows the training data into ``namespace`` (None: as it
+        is); the targets and weights stay NumPy arrays, for the host-side
+        validation loss and score.
+        """
+        if namespace is not None:
+            X_val = follow_X(namespace, X_val)
+        y_val, sample_weight_val = follow_X(None, y_val, sample_weight_val)
         X_val, y_val = self._validate_X_y(X_val, y_val, reset=False)
         if X_val.shape[0] < 2:
             raise ValueError(
@@ -523,9 +694,10 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             raise ValueError(
                 f"y_val has {Y_val.shape[1]} output(s) but y has {n_outputs}."
             )
-        X_val = X_val.astype(dtype, copy=False)
-        sample_weight_val = check_sample_weight(sample_weight_val, X_val,
-                                                np.float64, name="sample_weight_val")
+        X_val = namespace_of_array(X_val).cast(X_val, dtype)
+        sample_weight_val = check_sample_weight(sample_weight_val,
+                                                host_stand_in(X_val), np.float64,
+                                                name="sample_weight_val")
         sample_weight_val = self._apply_class_weight(y_val, sample_weight_val,
                                                      np.float64, incremental=False)
         # a weighted mean score: the weights' scale does not matter, their sum
@@ -610,21 +782,28 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     # ------------------------------------------------------------------
     # Loss and gradient
     def _loss_grad(self, params, X, Y, sample_weight, workspace, weight_scale=1.0,
-                   *, l1_in_gradient=True):
+                   *, l1_in_gradient=True, weight_sum=None):
         """Penalised loss J(θ) on one batch; writes ∂J/∂θ into ``params.grad``.
 
         ``sample_weight`` are the weights divided by ``weight_scale``
         (``_training_weights``); the penalty's Σw is that of the weights as given.
+        ``weight_sum``, the batch's Σ ``sample_weight`` computed on the host
+        (None: summed here), spares the device path a wait.
         ``l1_in_gradient=False`` leaves the L1 term's subgradient out of the
         gradient (not out of J): the stochastic solvers apply it as a proximal
         step instead (``_run_epoch``).
         """
-        weight_sum = X.shape[0] if sample_weight is None else sample_weight.sum()
+        if weight_sum is None:
+            weight_sum = (X.shape[0] if sample_weight is None
+                          else to_numpy_array(sample_weight).sum())
+        if not isinstance(params.theta, np.ndarray):
+            weight_sum = float(weight_sum)  # a NumPy scalar would not mix
         loss = self._data_loss_grad(params, X, Y, sample_weight, workspace,
                                     weight_sum)
         loss += self._penalty(params.weights, params.weight_grads,
                               weight_scale * float(weight_sum),
                               l1_in_gradient=l1_in_gradient)
+        params.join_grads()
         return loss
 
     def _data_loss_grad(self, params, X, Y, sample_weight, workspace, weight_sum):
@@ -642,10 +821,11 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         if sample_weight is None:
             delta *= 1.0 / weight_sum
         else:
-            delta *= (sample_weight / weight_sum)[:, np.newaxis]
+            delta *= (sample_weight / weight_sum)[:, None]
 
         self._backward_pass(params.coefs, workspace, delta, params.coef_grads,
                             params.intercept_grads)
+        params.gather_grads()
         return loss
 
     def _penalty(self, W, grad_W, weight_sum, *, l1_in_gradient=True):
@@ -660,17 +840,18 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         """
         if self.alpha == 0:
             return 0.0
+        xp = np if isinstance(W, np.ndarray) else xp_of(W)
         scale = self.alpha / weight_sum
         value = 0.0
         if self.l1_ratio < 1:
             l2 = scale * (1 - self.l1_ratio)
-            value += 0.5 * l2 * np.dot(W, W)
+            value += 0.5 * l2 * (np.dot(W, W) if xp is np else xp.vecdot(W, W))
             grad_W += l2 * W
         if self.l1_ratio > 0:
             l1 = scale * self.l1_ratio
-            value += l1 * np.abs(W).sum()
+            value += l1 * xp.sum(xp.abs(W))
             if l1_in_gradient:
-                grad_W += l1 * np.sign(W)
+                grad_W += l1 * xp.sign(W)
         return value
 
     def _check_loss(self, loss, where):
@@ -686,7 +867,6 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         """L-BFGS-B on the full batch. ``loss_grad()`` returns J at
         ``params.theta`` and writes ∂J/∂θ into ``params.grad`` (in memory
         ``_loss_grad`` on all of X; on dask a sum over the blocks)."""
-        theta = params.theta
         start = time.perf_counter()
         losses = []
         # scipy reports the end of each iteration: that ends one callback subtask
@@ -695,9 +875,9 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         stopped_by_callback = False
 
         def objective(x):
-            theta[...] = x
+            params.set_theta(x)
             loss = loss_grad()
-            return float(loss), params.grad.astype(np.float64)
+            return float(loss), to_numpy_array(params.grad).astype(np.float64)
 
         def record(intermediate_result):
             nonlocal iteration, stopped_by_callback
@@ -712,7 +892,7 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                 stopped_by_callback = True
                 raise StopIteration
 
-        initial = theta.astype(np.float64)
+        initial = to_numpy_array(params.theta).astype(np.float64)
         result = scipy.optimize.minimize(
             objective, initial, method="L-BFGS-B", jac=True, callback=record,
             options={"maxfun": self.max_fun, "maxiter": self.max_iter,
@@ -720,10 +900,10 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         )
         task.abandon_iteration(iteration)
         if not (np.isfinite(result.fun) and np.all(np.isfinite(result.x))):
-            theta[...] = initial
+            params.set_theta(initial)
             self._check_loss(np.nan if np.isfinite(result.fun) else result.fun,
                              "during L-BFGS")
-        theta[...] = result.x
+        params.set_theta(result.x)
         self.n_iter_ += result.nit
         self.loss_ = float(result.fun)
         self.loss_curve_.extend(losses or [self.loss_])
@@ -745,29 +925,30 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         """The optimiser; ``partial_fit`` keeps its state between calls."""
         optimizer = getattr(self, "_optimizer", None)
         wanted = SGD if self.solver == "sgd" else Adam
+        n_params = theta.shape[0]
         if (not incremental or type(optimizer) is not wanted
-                or optimizer.size != theta.size or optimizer.dtype != theta.dtype):
+                or optimizer.size != n_params or optimizer.dtype != theta.dtype):
             if self.solver == "sgd":
-                optimizer = SGD(theta.size, theta.dtype, self.learning_rate_init,
+                optimizer = SGD(n_params, theta.dtype, self.learning_rate_init,
                                 self.learning_rate, self.power_t, self.momentum,
-                                self.nesterovs_momentum)
+                                self.nesterovs_momentum, like=theta)
             else:
-                optimizer = Adam(theta.size, theta.dtype, self.learning_rate_init,
+                optimizer = Adam(n_params, theta.dtype, self.learning_rate_init,
                                  self.learning_rate, self.power_t, self.beta_1,
-                                 self.beta_2, self.epsilon)
+                                 self.beta_2, self.epsilon, like=theta)
             self._optimizer = optimizer
         return optimizer
 
     def _fit_stochastic(self, params, X, Y, sample_weight, weight_scale, incremental,
                         validation_data, task):
-        theta = params.theta
+        dtype = params.theta.dtype
         X, Y, sample_weight, validation = self._validation_split(
-            X, Y, sample_weight, theta, incremental, validation_data)
+            X, Y, sample_weight, params.theta, incremental, validation_data)
         batches = _MiniBatches(X, Y, sample_weight, self._batch_rows(X.shape[0]),
                                self.shuffle, self._random_state, weight_scale)
-        full_batch = self._make_workspace(batches.rows, X.shape[1], theta.dtype)
+        full_batch = self._make_workspace(batches.rows, X.shape[1], dtype)
         last_rows = batches.n_samples % batches.rows
-        last_batch = (self._make_workspace(last_rows, X.shape[1], theta.dtype)
+        last_batch = (self._make_workspace(last_rows, X.shape[1], dtype)
                       if last_rows else None)
 
         def run_epoch(optimizer):
@@ -793,11 +974,10 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         """Epochs of a stochastic solver until convergence, a plateau or
         ``max_iter`` (one for ``partial_fit``). ``run_epoch(optimizer)`` makes one
         pass over the ``n_samples`` training samples and returns its loss."""
-        theta = params.theta
-        optimizer = self._stochastic_optimizer(theta, incremental)
+        optimizer = self._stochastic_optimizer(params.theta, incremental)
         start = time.perf_counter()
         for _ in range(self.max_iter):
-            epoch_start = theta.copy()
+            epoch_start = copy_array(params.theta)
             epoch = task.begin_iteration("epoch")
             try:
                 self.loss_ = run_epoch(optimizer)
@@ -808,11 +988,12 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                 if validation is None:
                     improved = self._record_training_loss()
                 else:
-                    improved, scores = self._record_validation(validation, theta)
+                    improved, scores = self._record_validation(validation,
+                                                               params.theta)
                     message += scores
             except _Diverged as diverged:
                 task.abandon_iteration(epoch)
-                self._recover(diverged.loss, theta, epoch_start, validation)
+                self._recover(diverged.loss, params, epoch_start, validation)
                 return
             self._no_improvement_count = (0 if improved
                                           else self._no_improvement_count + 1)
@@ -831,7 +1012,7 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                 ConvergenceWarning, stacklevel=5,
             )
         if validation is not None:
-            theta[...] = validation.best_theta
+            params.set_theta(validation.best_theta)
 
     def _run_epoch(self, params, batches, full_batch, last_batch, optimizer):
         """One pass over the mini-batches; returns the weighted mean batch loss.
@@ -848,31 +1029,41 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         With an L1 penalty the weights take a proximal step after each gradient
         step (soft thresholding, ``optimizer.shrink_l1``), which sets weights to
         exactly zero; its subgradient then stays out of the batch gradient.
+
+        On NumPy a batch whose loss is not finite stops the epoch at once. On
+        another namespace the batch losses stay on the device and the epoch's
+        loss is read once, at its end, rather than waiting for the device after
+        every batch: a divergence is found there, and the epoch undone all the
+        same (``_recover``).
         """
         l1 = self.alpha * self.l1_ratio
         scale = batches.weight_scale
+        on_host = isinstance(params.theta, np.ndarray)
         accumulated = 0.0
-        for X_batch, Y_batch, sw_batch in batches:
-            n_rows = X_batch.shape[0]
-            batch_weight = n_rows if sw_batch is None else sw_batch.sum()
+        for X_batch, Y_batch, sw_batch, batch_weight in batches:
             if batch_weight == 0:
                 continue
+            n_rows = X_batch.shape[0]
             workspace = full_batch if n_rows == batches.rows else last_batch
             loss = self._loss_grad(params, X_batch, Y_batch, sw_batch, workspace,
-                                   scale, l1_in_gradient=not l1)
-            if not math.isfinite(loss):
+                                   scale, l1_in_gradient=not l1,
+                                   weight_sum=batch_weight)
+            if on_host and not math.isfinite(loss):
                 raise _Diverged(loss)
             if self.max_grad_norm is not None:
-                clip_grad_norm(params.grad, self.max_grad_norm)
-            optimizer.step(params.theta, params.grad)
+                params.grad = clip_grad_norm(params.grad, self.max_grad_norm)
+            params.set_theta(optimizer.step(params.theta, params.grad))
             if l1:
                 # the batch's L1 strength, α ρ / Σ_batch w
-                optimizer.shrink_l1(params.weights,
-                                    l1 / (scale * float(batch_weight)))
+                params.set_weights(optimizer.shrink_l1(
+                    params.weights, l1 / (scale * float(batch_weight))))
             accumulated += loss * batch_weight
-        if not np.all(np.isfinite(params.theta)):
+        epoch_loss = float(accumulated / float(batches.total_weight))
+        if not math.isfinite(epoch_loss):
+            raise _Diverged(epoch_loss)
+        if not _all_finite(params.theta):
             raise _Diverged(np.nan)
-        return float(accumulated / batches.total_weight)
+        return epoch_loss
 
     def _plateau_stops(self, optimizer, validation):
         """After ``n_iter_no_change`` epochs without progress, stop — or, under
@@ -906,31 +1097,37 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         improved = val_score >= self.best_validation_score_ + self.tol
         if val_score > self.best_validation_score_:
             self.best_validation_score_ = val_score
-            validation.best_theta[...] = theta
+            validation.keep(theta)
         return improved, (f", validation loss = {val_loss:.8f}, "
                           f"validation score = {val_score:.6f}")
 
-    def _recover(self, loss, theta, epoch_start, validation):
+    def _recover(self, loss, params, epoch_start, validation):
         """Never leave non-finite weights behind: restore, then warn or raise."""
         where = f"at epoch {self.n_iter_ + 1}"
         if validation is not None and self.validation_scores_:
-            theta[...] = validation.best_theta
+            params.set_theta(validation.best_theta)
             warnings.warn(
                 f"Training diverged (loss {loss}) {where}; stopped and restored the "
                 f"weights with the best validation score. {DIVERGENCE_CURE}",
                 ConvergenceWarning, stacklevel=6,
             )
             return
-        theta[...] = epoch_start
+        params.set_theta(epoch_start)
         self._check_loss(loss, where)
 
     def _hold_out(self, X, Y, sample_weight, theta):
-        """Split off early stopping's validation set; return the training rest."""
-        stratify = self._stratify_labels(Y)
-        arrays = [X, Y] if sample_weight is None else [X, Y, sample_weight]
+        """Split off early stopping's validation set; return the training rest.
+
+        The split is drawn on the host, over the rows' indices (the same split
+        as of the arrays themselves); the rows are then taken where the data
+        are, and the validation targets and weights kept on the host.
+        """
+        Y_host = to_numpy_array(Y)
+        sw_host = None if sample_weight is None else to_numpy_array(sample_weight)
+        stratify = self._stratify_labels(Y_host)
         try:
-            parts = train_test_split(
-                *arrays,
+            train, val = train_test_split(
+                np.arange(X.shape[0]),
                 random_state=self._random_state.randint(np.iinfo(np.uint32).max),
                 test_size=self.validation_fraction, stratify=stratify,
             )
@@ -941,7 +1138,7 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                 "Provide more samples, raise validation_fraction, or set "
                 "early_stopping=False."
             ) from exc
-        if X.shape[0] - parts[1].shape[0] < 2 or parts[1].shape[0] < 2:
+        if X.shape[0] - val.shape[0] < 2 or val.shape[0] < 2:
             raise ValueError(
                 "The validation set is too small: early_stopping needs at least 2 "
                 "training and 2 validation samples; "
@@ -949,11 +1146,9 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                 f"{self.validation_fraction}. Provide more samples or set "
                 "early_stopping=False."
             )
-        X_train, X_val, Y_train, Y_val = parts[:4]
-        sw_train, sw_val = (None, None) if sample_weight is None else parts[4:]
         if sample_weight is not None:
-            for part, sw in (("validation", sw_val), ("training", sw_train)):
-                if not np.any(sw > 0):
+            for part, rows in (("validation", val), ("training", train)):
+                if not np.any(sw_host[rows] > 0):
                     raise ValueError(
                         f"The sample weights of early stopping's {part} split are "
                         "all zero, which leaves nothing to "
@@ -961,10 +1156,17 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                         "X_val and y_val, use another random_state or "
                         "validation_fraction, or set early_stopping=False."
                     )
-        return X_train, Y_train, sw_train, _ValidationSet(X_val, Y_val, sw_val, theta)
+        validation = _ValidationSet(
+            take_rows(X, val), Y_host[val],
+            None if sample_weight is None else sw_host[val], theta)
+        return (take_rows(X, train), take_rows(Y, train),
+                None if sample_weight is None else take_rows(sample_weight, train),
+                validation)
 
     def _validation_metrics(self, validation):
-        Y_pred = self._predict_output(validation.X)
+        """The validation loss and score, on the host, of the network's
+        predictions (made where the data are)."""
+        Y_pred = to_numpy_array(self._predict_output(validation.X))
         if not np.all(np.isfinite(Y_pred)):
             return np.nan, np.nan
         Y, sample_weight = validation.Y, validation.sample_weight
@@ -974,12 +1176,14 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     # ------------------------------------------------------------------
     # Prediction
     def _predict_output(self, X):
-        """Output-layer activations, computed in chunks bounded by working_memory."""
-        out = np.empty((X.shape[0], self.n_outputs_),
-                       dtype=np.result_type(X.dtype, self.coefs_[0].dtype))
+        """Output-layer activations, computed in chunks bounded by working_memory,
+        in the namespace and on the device of the fitted weights (and of X)."""
+        namespace = namespace_of_array(self.coefs_[0])
+        out = namespace.empty((X.shape[0], self.n_outputs_),
+                              namespace.xp.result_type(X.dtype, self.coefs_[0].dtype))
         activation = ACTIVATIONS[self.out_activation_]
         for batch, Z, _ in self._forward_in_chunks(X):
-            out[batch] = activation(Z)
+            out[batch, ...] = activation(Z)
         return out
 
     def _forward_in_chunks(self, X, extra_row_bytes=0):
@@ -990,7 +1194,12 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         The BLAS thread limit holds while the generator runs: consume it whole.
         """
         coefs, intercepts = self.coefs_, self.intercepts_
-        dtype = np.result_type(X.dtype, coefs[0].dtype)
+        namespace = namespace_of_array(coefs[0])
+        dtype = namespace.xp.result_type(X.dtype, coefs[0].dtype)
+        if not namespace.is_numpy and coefs[0].dtype != dtype:
+            # NumPy's products mix dtypes; other libraries' need one
+            coefs = [namespace.xp.astype(a, dtype) for a in coefs]
+            intercepts = [namespace.xp.astype(a, dtype) for a in intercepts]
         n_samples, n_columns = X.shape
         chunk = chunk_n_rows(self._prediction_row_bytes(n_columns) + extra_row_bytes,
                              n_samples)
@@ -1004,7 +1213,10 @@ class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                 if workspace is None or workspace.n_rows != n_rows:
                     workspace = self._make_workspace(n_rows, n_columns, dtype,
                                                      training=False)
-                Z = self._forward_pass(X[batch], coefs, intercepts, workspace)
+                X_chunk = take_rows(X, batch)
+                if not namespace.is_numpy and X_chunk.dtype != dtype:
+                    X_chunk = namespace.xp.astype(X_chunk, dtype)
+                Z = self._forward_pass(X_chunk, coefs, intercepts, workspace)
                 yield batch, Z, workspace
 
     def __sklearn_tags__(self):

@@ -45,7 +45,11 @@ def reject_non_numeric(X, name="X"):
     dtype = getattr(X, "dtype", None)
     if dtype is None:
         return
-    if np.issubdtype(dtype, np.complexfloating):
+    try:
+        complex_data = np.issubdtype(dtype, np.complexfloating)
+    except TypeError:  # another library's dtype (array API dispatch)
+        complex_data = getattr(dtype, "is_complex", False) or "complex" in str(dtype)
+    if complex_data:
         raise ValueError(
             f"Complex data not supported in {name}; pass the real and imaginary "
             "parts as separate real-valued features."

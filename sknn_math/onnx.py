@@ -38,6 +38,10 @@ computes in float64 and, for the Elman nets, unrolls the recurrence into one
 ``MatMul`` per time step, as onnxruntime implements ``RNN`` for float32 only.
 Integer and boolean inputs are cast to float32.
 
+A model fitted on the arrays of another namespace (PyTorch or CuPy under array
+API dispatch, its fitted arrays on their device) converts as it is: the
+converters read its NumPy copy (``to_numpy()``).
+
 What the graphs cannot do is an error at conversion: sparse input (skl2onnx has
 no sparse tensor type: convert with a dense sample or an explicit
 ``FloatTensorType``, then feed dense arrays), an input whose declared width
@@ -96,6 +100,7 @@ from skl2onnx.common.utils import (
 from skl2onnx.common.utils_classifier import get_label_classes
 from sklearn.utils.validation import check_is_fitted
 
+from ._array_api import namespace_of_array
 from ._elman import ElmanClassifier, ElmanRegressor
 from ._mlp import SigmoidMLPClassifier, SigmoidMLPRegressor
 from ._som import SelfOrganizingMap
@@ -363,8 +368,16 @@ def _network_output(graph, operator, h, W, b):
         graph.node("Identity", [Y], operator.outputs[0].full_name)
 
 
-def _convert_mlp(scope, operator, container):
+def _host_model(operator):
+    """The operator's model, or its NumPy copy when its fitted arrays live in
+    another namespace: the graph's initializers are NumPy arrays."""
     model = operator.raw_operator
+    fitted = model.codebook_ if hasattr(model, "codebook_") else model.coefs_[0]
+    return model if namespace_of_array(fitted).is_numpy else model.to_numpy()
+
+
+def _convert_mlp(scope, operator, container):
+    model = _host_model(operator)
     graph = _Graph(scope, container, _input_dtype(operator.inputs[0]))
     h = graph.cast_input(operator.inputs[0])
     # h_l = σ(h_{l−1} W_l + b_l) for the hidden layers
@@ -374,7 +387,7 @@ def _convert_mlp(scope, operator, container):
 
 
 def _convert_elman(scope, operator, container):
-    model = operator.raw_operator
+    model = _host_model(operator)
     W_xh, W_hh, W_hy = model.coefs_
     b_h, b_y = model.intercepts_
     (d, H), T = W_xh.shape, model.n_features_in_ // model.n_features_per_step_
@@ -415,7 +428,7 @@ def _convert_elman(scope, operator, container):
 
 
 def _convert_som(scope, operator, container):
-    model = operator.raw_operator
+    model = _host_model(operator)
     graph = _Graph(scope, container, _input_dtype(operator.inputs[0]))
     x = graph.cast_input(operator.inputs[0])
     # ‖x − w_k‖² = ‖x − μ‖² − 2 (x − μ)·(w_k − μ) + ‖w_k − μ‖², with μ the

@@ -6,7 +6,7 @@ import pytest
 from scipy.special import expit
 
 from sknn_math import ElmanClassifier, SigmoidMLPClassifier
-from sknn_math._losses import logistic_log_loss, output_and_loss
+from sknn_math._losses import logistic_log_loss, output_and_loss, output_delta
 from sknn_math._training import pack_parameters
 from sknn_math._validation import normalize_sample_weight
 
@@ -131,3 +131,37 @@ def test_normalised_weights_keep_their_ratios_and_the_callers_array(dtype):
 def test_all_zero_weights_cannot_be_normalised():
     with pytest.raises(ValueError, match="sample_weight_val is zero for every"):
         normalize_sample_weight(np.zeros(3), np.float64, "sample_weight_val")
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("loss, out_activation", [
+    ("log_loss", "softmax"), ("log_loss", "logistic"), ("squared_error", "softmax"),
+    ("squared_error", "logistic"), ("squared_error", "identity"), ("poisson", "exp"),
+])
+def test_losses_on_another_namespace_equal_the_numpy_losses(
+        loss, out_activation, weighted, dtype):
+    """The array API branch of the output layer, its loss and its delta computes
+    what the NumPy branch computes in place."""
+    strict = pytest.importorskip("array_api_strict")
+    rng = np.random.RandomState(5)
+    Z = np.vstack([[[-60.0, 0.0, 60.0]], rng.normal(0, 3, (7, 3))]).astype(dtype)
+    if out_activation == "softmax":
+        Y = np.eye(3)[rng.randint(3, size=8)]
+    elif loss == "poisson":
+        Y = rng.poisson(2, size=(8, 3)).astype(float)  # zeros included
+    else:
+        Y = rng.randint(2, size=(8, 3)).astype(float)
+    Y = Y.astype(dtype)
+    w = rng.uniform(0, 2, 8).astype(dtype) if weighted else None
+    P, value = output_and_loss(loss, out_activation, Y, Z.copy(), w)
+    delta = output_delta(loss, out_activation, Y, P)
+    P_xp, value_xp = output_and_loss(
+        loss, out_activation, strict.asarray(Y), strict.asarray(Z),
+        None if w is None else strict.asarray(w))
+    delta_xp = output_delta(loss, out_activation, strict.asarray(Y), P_xp)
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    assert float(value_xp) == pytest.approx(float(value), rel=rtol)
+    for ours, theirs in ((P_xp, P), (delta_xp, delta)):
+        assert np.asarray(ours).dtype == dtype
+        np.testing.assert_allclose(np.asarray(ours), theirs, rtol=rtol, atol=1e-30)

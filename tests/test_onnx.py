@@ -346,3 +346,30 @@ def test_som_cannot_feed_a_later_step(digits):
                              SigmoidMLPClassifier(max_iter=5)).fit(X, y)
     with pytest.raises(RuntimeError, match="label.*scores"):
         skl2onnx.to_onnx(pipe, X[:1].astype(np.float32))
+
+
+@pytest.mark.parametrize("Estimator", [SigmoidMLPClassifier, ElmanRegressor])
+def test_model_fitted_on_another_namespace_converts_as_its_numpy_copy(Estimator, iris):
+    """A model whose fitted arrays live in another namespace (array API
+    dispatch) exports as is; the graph computes what its NumPy copy predicts."""
+    strict = pytest.importorskip("array_api_strict")
+    import sklearn
+
+    X, y = iris
+    if Estimator is ElmanRegressor:
+        X, y = lynx_windows(1)
+    X = X.astype(np.float32)
+    model = Estimator(max_iter=30, random_state=0)
+    with sklearn.config_context(array_api_dispatch=True):
+        # a device other than the CPU, from which NumPy cannot read
+        model.fit(strict.asarray(X, device=strict.Device("device1")), y)
+    assert not isinstance(model.coefs_[0], np.ndarray)
+    home = model.to_numpy()
+    if Estimator is SigmoidMLPClassifier:
+        check_classifier(home, X, np.float32)
+        _, proba = run_onnx(model, X, options={"zipmap": False})
+        assert_close(proba, home.predict_proba(X), np.float32)
+    else:
+        (variable,) = run_onnx(model, X)
+        assert_close(variable, home.predict(X).reshape(-1, 1), np.float32)
+    assert not isinstance(model.coefs_[0], np.ndarray)  # the model is untouched

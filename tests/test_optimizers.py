@@ -46,7 +46,7 @@ def test_sgd_momentum_follows_its_update(nesterov):
 
 def test_clip_grad_norm_scales_only_long_gradients():
     grad = np.array([3.0, 4.0])
-    assert clip_grad_norm(grad, 10.0) == 5.0
+    assert clip_grad_norm(grad, 10.0) is grad  # in place, returned
     np.testing.assert_array_equal(grad, [3.0, 4.0])
     clip_grad_norm(grad, 1.0)
     np.testing.assert_allclose(grad, [0.6, 0.8])
@@ -119,3 +119,39 @@ def test_adam_adds_epsilon_to_the_uncorrected_moment_unlike_torch():
     grads = np.random.RandomState(1).normal(size=(100, 5))
     ours, theirs = _adam_against_torch(torch, start, grads)
     np.testing.assert_allclose(ours, theirs, rtol=1e-5)
+
+
+def _optimizers(dtype, like):
+    n = 9
+    return [
+        SGD(n, dtype, learning_rate_init=0.1, momentum=0.9, nesterov=True, like=like),
+        SGD(n, dtype, learning_rate_init=0.1, momentum=0.5, nesterov=False,
+            like=like),
+        Adam(n, dtype, learning_rate_init=0.05, beta_1=0.8, beta_2=0.99,
+             epsilon=1e-6, like=like),
+    ]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("which", range(3), ids=["nesterov", "momentum", "adam"])
+def test_steps_on_another_namespace_equal_the_numpy_steps(dtype, which):
+    """The array API branch (new arrays) of step, clipping and the L1 proximal
+    step computes what the NumPy branch computes in place."""
+    strict = pytest.importorskip("array_api_strict")
+    rng = np.random.RandomState(4)
+    theta = rng.normal(size=9).astype(dtype)
+    theta_xp = strict.asarray(theta.copy())
+    ours = _optimizers(dtype, None)[which]
+    theirs = _optimizers(strict.float32 if dtype == np.float32 else strict.float64,
+                         theta_xp)[which]
+    for _ in range(4):
+        grad = rng.normal(0, 3, size=9).astype(dtype)
+        grad_xp = clip_grad_norm(strict.asarray(grad), 2.0)
+        ours.step(theta, clip_grad_norm(grad, 2.0))
+        theta_xp = theirs.step(theta_xp, grad_xp)
+        ours.shrink_l1(theta[:6], 0.3)
+        theta_xp = strict.concat([theirs.shrink_l1(theta_xp[:6], 0.3), theta_xp[6:]])
+    assert theta_xp.dtype == (strict.float32 if dtype == np.float32 else strict.float64)
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(np.asarray(theta_xp), theta, rtol=rtol, atol=rtol)
+    np.testing.assert_array_equal(np.asarray(theta_xp) == 0, theta == 0)
