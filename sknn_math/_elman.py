@@ -801,6 +801,12 @@ class ElmanRegressor(RegressorTask, _BaseElman):
     are too small to gain from more, and a busy machine makes threaded small
     products many times slower.
 
+    Under array API dispatch (``sklearn.set_config(array_api_dispatch=True)``,
+    with ``SCIPY_ARRAY_API=1``), ``X`` may be a PyTorch or CuPy array on any
+    device: training and prediction run there, and the fitted arrays stay
+    there; ``to_numpy()`` gives a NumPy copy of the model. See the user guide's
+    page "GPUs and other array libraries".
+
     References
     ----------
     Elman, J. L. (1990). Finding structure in time. Cognitive Science, 14(2),
@@ -1147,6 +1153,12 @@ class ElmanClassifier(ClassifierTask, _BaseElman):
     Training and prediction run NumPy's BLAS on one thread: the per-step products
     are too small to gain from more, and a busy machine makes threaded small
     products many times slower.
+
+    Under array API dispatch (``sklearn.set_config(array_api_dispatch=True)``,
+    with ``SCIPY_ARRAY_API=1``), ``X`` may be a PyTorch or CuPy array on any
+    device: training and prediction run there, and the fitted arrays stay
+    there; ``to_numpy()`` gives a NumPy copy of the model. See the user guide's
+    page "GPUs and other array libraries".
 
     References
     ----------

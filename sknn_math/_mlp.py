@@ -296,6 +296,12 @@ class SigmoidMLPClassifier(ClassifierTask, _BaseMLP):
     Given the same ``coefs_`` and ``intercepts_``, ``predict_proba`` equals
     scikit-learn's ``MLPClassifier(activation="logistic")``.
 
+    Under array API dispatch (``sklearn.set_config(array_api_dispatch=True)``,
+    with ``SCIPY_ARRAY_API=1``), ``X`` may be a PyTorch or CuPy array on any
+    device: training and prediction run there, and the fitted arrays stay
+    there; ``to_numpy()`` gives a NumPy copy of the model. See the user guide's
+    page "GPUs and other array libraries".
+
     References
     ----------
     Rumelhart, D. E., Hinton, G. E. and Williams, R. J. (1986). Learning
@@ -532,6 +538,12 @@ class SigmoidMLPRegressor(RegressorTask, _BaseMLP):
     output gradient of sample i is δ_{L,i} = (w_i / Σ_j w_j)(ŷ_i − y_i) / n_out
     (for the Poisson loss, (w_i / Σ_j w_j)(ŷ_i − y_i)).
     Given the same weights, ``predict`` equals scikit-learn's ``MLPRegressor``.
+
+    Under array API dispatch (``sklearn.set_config(array_api_dispatch=True)``,
+    with ``SCIPY_ARRAY_API=1``), ``X`` may be a PyTorch or CuPy array on any
+    device: training and prediction run there, and the fitted arrays stay
+    there; ``to_numpy()`` gives a NumPy copy of the model. See the user guide's
+    page "GPUs and other array libraries".
 
     References
     ----------

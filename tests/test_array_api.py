@@ -17,8 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from numpy.testing import assert_allclose
-from sklearn.base import clone
-from sklearn.datasets import make_classification
+from sklearn.base import clone, is_classifier
+from sklearn.datasets import make_classification, make_regression
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import check_array_api_input
 
 import sknn_math
@@ -193,8 +194,7 @@ def test_network_weights_and_outputs_equal_numpy_path(
     """The device path trains the same network as the NumPy path: the same
     initial draws and batches, the same formulas, rounded differently."""
     X, y = _data(np.float64, n_samples=120)
-    if not hasattr(estimator, "classes_") and isinstance(
-            estimator, sknn_math.SigmoidMLPRegressor):
+    if isinstance(estimator, sknn_math.SigmoidMLPRegressor):
         y = X[:, :2] @ [1.0, -2.0]
     estimator = clone(estimator).set_params(solver=solver)
     sample_weight = np.random.RandomState(0).uniform(0.5, 2, X.shape[0])
@@ -238,6 +238,50 @@ def test_training_options_on_the_device_equal_numpy_path(
             assert all(isinstance(s, float) for s in on_device.validation_scores_)
             assert on_device.validation_scores_ == pytest.approx(
                 reference.validation_scores_, abs=1e-12)
+
+
+@pytest.mark.parametrize("estimator", _networks(), ids=_id)
+def test_partial_fit_and_warm_start_on_the_device_equal_numpy_path(estimator):
+    strict = pytest.importorskip("array_api_strict")
+    X, y = _data(np.float64, n_samples=90)
+    X_xp = strict.asarray(X)
+    classes = {"classes": np.unique(y)} if is_classifier(estimator) else {}
+    incremental, incremental_xp = clone(estimator), clone(estimator)
+    warm = clone(estimator).set_params(warm_start=True, max_iter=2)
+    warm_xp = clone(warm)
+    for chunk in (slice(0, 45), slice(45, 90)):
+        incremental.partial_fit(X[chunk], y[chunk], **classes)
+        warm.fit(X[chunk], y[chunk])
+        with sklearn.config_context(array_api_dispatch=True):
+            incremental_xp.partial_fit(X_xp[chunk, :], y[chunk], **classes)
+            warm_xp.fit(X_xp[chunk, :], y[chunk])
+    _assert_same_weights(incremental, incremental_xp, np.dtype(np.float64))
+    _assert_same_weights(warm, warm_xp, np.dtype(np.float64))
+    assert incremental_xp.t_ == incremental.t_ == 90
+
+
+def test_divergence_on_the_device_is_the_numpy_paths_error():
+    """The device path finds a divergence at the end of the epoch and, as the
+    NumPy path, leaves finite weights behind: the error, or with early stopping
+    the best weights so far and a warning."""
+    torch = pytest.importorskip("torch")
+    X, y = make_regression(200, 3, noise=1, random_state=0)
+    X_t, y_t = torch.asarray(X), torch.asarray(y * 1e3)
+    reg = sknn_math.SigmoidMLPRegressor(
+        (20,), activation="identity", solver="sgd", learning_rate_init=10.0,
+        momentum=0.9, max_iter=50, random_state=0)
+    with sklearn.config_context(array_api_dispatch=True):
+        with pytest.raises(ValueError, match="diverged.*learning_rate_init"):
+            reg.fit(X_t, y_t)
+        assert all(bool(torch.isfinite(c).all()) for c in reg.coefs_)
+        reg = clone(reg).set_params(learning_rate_init=1e-4, max_iter=20,
+                                    warm_start=True, early_stopping=True)
+        reg.fit(X_t, torch.asarray(y))
+        before = reg.predict(X_t)
+        reg.set_params(learning_rate_init=10.0)
+        with pytest.warns(ConvergenceWarning, match="diverged"):
+            reg.fit(X_t, y_t)
+        torch.testing.assert_close(reg.predict(X_t), before, rtol=0, atol=0)
 
 
 @pytest.mark.parametrize("estimator", _networks(), ids=_id)
