@@ -240,7 +240,7 @@ def _all_finite(array):
     return bool(xp.all(xp.isfinite(array)))
 
 
-def take_rows(A, rows):
+def _take_rows(A, rows):
     """The rows ``rows`` (a slice, or NumPy integer indices) of ``A``, in A's
     namespace; NumPy arrays and sparse matrices index as ever."""
     if isinstance(A, np.ndarray) or sp.issparse(A):
@@ -293,9 +293,9 @@ class _MiniBatches:
             order = (self._indices if self._on_host
                      else namespace_of_array(self.X).asarray(self._indices))
         for batch in gen_batches(self.n_samples, self.rows):
-            host_rows = self._indices[batch] if self._shuffle else batch
             if not self._shuffle:
-                X_batch, Y_batch = take_rows(self.X, batch), take_rows(self.Y, batch)
+                X_batch = _take_rows(self.X, batch)
+                Y_batch = _take_rows(self.Y, batch)
                 weights = (None if self.sample_weight is None
                            else self.sample_weight[batch])
             else:
@@ -305,16 +305,14 @@ class _MiniBatches:
                 Y_batch = _gather(self.Y, rows)
                 weights = (None if self.sample_weight is None
                            else _gather(self.sample_weight, rows))
-            yield X_batch, Y_batch, weights, self._batch_weight(weights, host_rows,
-                                                                X_batch.shape[0])
-
-    def _batch_weight(self, weights, host_rows, n_rows):
-        if weights is None:
-            return n_rows
-        if isinstance(weights, np.ndarray):
-            return weights.sum()
-        # from the host's copy: no wait for the device
-        return float(self._host_weight[host_rows].sum())
+            if weights is None:
+                batch_weight = X_batch.shape[0]
+            elif isinstance(weights, np.ndarray):
+                batch_weight = weights.sum()
+            else:  # from the host's copy: no wait for the device
+                host_rows = self._indices[batch] if self._shuffle else batch
+                batch_weight = float(self._host_weight[host_rows].sum())
+            yield X_batch, Y_batch, weights, batch_weight
 
 
 def _gather(A, rows, out=None):
@@ -576,7 +574,8 @@ class BaseNetwork(ArrayAPISupportMixin, CallbackSupportMixin, BaseEstimator,
         if sample_weight is not None:
             sample_weight = namespace.asarray(sample_weight)
         # Overflow on the way to divergence is expected: the loss is checked for
-        # finiteness after every batch and training stops with a clear message.
+        # finiteness after every batch (on another namespace, every epoch) and
+        # training stops with a clear message.
         with (np.errstate(over="ignore", invalid="ignore", divide="ignore"),
               blas_threads_for(multiply_adds,
                                sequential=self._sequential_products)):
@@ -1157,10 +1156,10 @@ class BaseNetwork(ArrayAPISupportMixin, CallbackSupportMixin, BaseEstimator,
                         "validation_fraction, or set early_stopping=False."
                     )
         validation = _ValidationSet(
-            take_rows(X, val), Y_host[val],
+            _take_rows(X, val), Y_host[val],
             None if sample_weight is None else sw_host[val], theta)
-        return (take_rows(X, train), take_rows(Y, train),
-                None if sample_weight is None else take_rows(sample_weight, train),
+        return (_take_rows(X, train), _take_rows(Y, train),
+                None if sample_weight is None else _take_rows(sample_weight, train),
                 validation)
 
     def _validation_metrics(self, validation):
@@ -1213,7 +1212,7 @@ class BaseNetwork(ArrayAPISupportMixin, CallbackSupportMixin, BaseEstimator,
                 if workspace is None or workspace.n_rows != n_rows:
                     workspace = self._make_workspace(n_rows, n_columns, dtype,
                                                      training=False)
-                X_chunk = take_rows(X, batch)
+                X_chunk = _take_rows(X, batch)
                 if not namespace.is_numpy and X_chunk.dtype != dtype:
                     X_chunk = namespace.xp.astype(X_chunk, dtype)
                 Z = self._forward_pass(X_chunk, coefs, intercepts, workspace)
