@@ -167,10 +167,3 @@ def matmul(A, B, out):
     if not isinstance(B, np.ndarray):
         return A @ B
     return np.dot(A, B, out=out)
-
-
-def matmul_for(array):
-    """:func:`matmul` for the namespace of ``array``, chosen once for a loop
-    that calls it on every time step: NumPy's ``np.dot`` itself there, which
-    spares the loop a call and a test per step."""
-    return np.dot if isinstance(array, np.ndarray) else matmul

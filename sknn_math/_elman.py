@@ -34,7 +34,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._activations import ACTIVATIONS, DERIVATIVES, column_sums, matmul, matmul_for
+from ._activations import ACTIVATIONS, DERIVATIVES, column_sums, matmul
 from ._array_api import (
     check_fit_namespace,
     namespace_of,
@@ -500,11 +500,11 @@ class _BaseElman(BaseNetwork):
         # On NumPy z_t is a view of the state buffer and every step works in place
         # there; the array API kernels return h_t, which is stored into the buffer.
         in_place = isinstance(states, np.ndarray)
-        hW, product = workspace.step, matmul_for(states)
+        hW = workspace.step
         for t in range(T):
             z = states[t, ...]
             if t > 0:  # h_0 = 0: z_1 = x_1 W_xh + b_h
-                hW = product(states[t - 1, ...], W_hh, out=hW)
+                hW = matmul(states[t - 1, ...], W_hh, out=hW)
                 z += hW  # z_t = x_t W_xh + b_h + h_{t-1} W_hh
             h = activation(z)  # h_t = σ(z_t)
             if observed is not None:
@@ -540,14 +540,14 @@ class _BaseElman(BaseNetwork):
             D *= workspace.observed[first:, ...]
         # ∂ℓ/∂h_T = δ_out W_hyᵀ, into the forward pass's scratch
         dh = matmul(delta, W_hy.T, out=workspace.step)
-        in_place, product = isinstance(dh, np.ndarray), matmul_for(dh)
+        in_place = isinstance(dh, np.ndarray)
         for j in range(k - 1, -1, -1):
             delta_t = D[j, ...]  # a view of D on NumPy, written in place
             delta_t *= dh  # δ_t = ∂ℓ/∂h_t ⊙ σ'(z_t)
             if not in_place:
                 D[j, ...] = delta_t
             if j > 0:
-                dh = product(delta_t, W_hh.T, out=dh)  # ∂ℓ/∂h_{t-1} = δ_t W_hhᵀ
+                dh = matmul(delta_t, W_hh.T, out=dh)  # ∂ℓ/∂h_{t-1} = δ_t W_hhᵀ
 
         # Σ_t x_tᵀ δ_t and Σ_t h_{t-1}ᵀ δ_t as one product each over k·n rows.
         D_rows = reshape(D, (k * n, H))
