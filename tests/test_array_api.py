@@ -260,6 +260,36 @@ def test_partial_fit_and_warm_start_on_the_device_equal_numpy_path(estimator):
     assert incremental_xp.t_ == incremental.t_ == 90
 
 
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_validation_set_and_callbacks_on_the_device_equal_numpy_path(solver):
+    """An explicit validation set (NumPy, while X is on the device) follows X;
+    scikit-learn's ScoringMonitor scores the snapshots of a device fit as it
+    scores the NumPy fit's."""
+    callback = pytest.importorskip("sklearn.callback")
+    strict = pytest.importorskip("array_api_strict")
+    X, y = _data(np.float64, n_samples=100)
+    X_val, y_val = _data(np.float64, n_samples=130)
+    X_val, y_val = X_val[100:], y_val[100:]
+    validation = ({} if solver == "lbfgs" else
+                  {"X_val": X_val, "y_val": y_val,
+                   "sample_weight_val": np.linspace(0.5, 2, 30)})
+    fits = []
+    for X_fit in (X, strict.asarray(X)):
+        clf = sknn_math.SigmoidMLPClassifier(
+            (4,), solver=solver, max_iter=6, random_state=0,
+            early_stopping=solver != "lbfgs", n_iter_no_change=100)
+        monitor = callback.ScoringMonitor(scoring="accuracy")
+        with sklearn.config_context(array_api_dispatch=True):
+            clf.set_callbacks(monitor).fit(X_fit, y, **validation)
+        fits.append((clf, [row["accuracy"] for row in monitor.get_logs().data]))
+    (reference, reference_scores), (on_device, scores) = fits
+    _assert_same_weights(reference, on_device, np.dtype(np.float64))
+    assert scores == pytest.approx(reference_scores, abs=1e-12)
+    if solver != "lbfgs":
+        assert on_device.validation_scores_ == pytest.approx(
+            reference.validation_scores_, abs=1e-12)
+
+
 def test_divergence_on_the_device_is_the_numpy_paths_error():
     """The device path finds a divergence at the end of the epoch and, as the
     NumPy path, leaves finite weights behind: the error, or with early stopping
