@@ -432,9 +432,13 @@ def _convert_som(scope, operator, container):
     graph = _Graph(scope, container, _input_dtype(operator.inputs[0]))
     x = graph.cast_input(operator.inputs[0])
     # ‖x − w_k‖² = ‖x − μ‖² − 2 (x − μ)·(w_k − μ) + ‖w_k − μ‖², with μ the
-    # codebook's centroid: centring keeps float32 precision far from the origin.
+    # codebook's coordinate-wise median, as in _som_bmu.bmu_operands: centring
+    # keeps float32 precision far from the origin, and the median, unlike the
+    # mean, stays among the prototypes when one of them lies far away. (The graph
+    # has no exact re-ranking near far prototypes: there it may differ from
+    # predict in float32.)
     W = np.asarray(model.codebook_, dtype=np.float64)
-    mu = W.mean(axis=0)
+    mu = np.median(W, axis=0)
     W_c = W - mu
     x_c = graph.node("Sub", [x, graph.const(mu.reshape(1, -1), "mu")])
     xx = graph.node("MatMul", [graph.node("Mul", [x_c, x_c]),
