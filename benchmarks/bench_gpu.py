@@ -105,6 +105,7 @@ def bench_som(n_samples, n_features, side, epochs, rows):
             som_dev.unit_coordinates_) else som_dev.unit_coordinates_),
         dtype=torch.float32, device=DEVICE)
     W0_t = torch.asarray(W0, device=DEVICE)
+    som_reference(X[:20000], W0_t, grid, 1, side / 2, 1.0)  # warm-up
     t_ref, W_ref = timed(lambda: som_reference(X, W0_t, grid, epochs, side / 2, 1.0))
     t_cpu, _ = timed(lambda: som_np.fit(X_np))
     name = f"SOM {n_samples:,}×{n_features}, {side}×{side}, {epochs} epochs"
@@ -148,6 +149,10 @@ def bench_mlp(n_samples, rows):
         warnings.simplefilter("ignore")
         timed(lambda: ours.fit(X[:4000], y[:4000]))  # warm-up
         t_ours, _ = timed(lambda: ours.fit(X, y))
+    warm_up = torch.nn.Sequential(torch.nn.Linear(100, 512), torch.nn.Sigmoid(),
+                                  torch.nn.Linear(512, 3)).to(DEVICE)
+    adam_epoch(warm_up, torch.nn.functional.cross_entropy, X[:4000], y[:4000], 2000,
+               1e-3)
     t_ref, loss_ref = timed(lambda: adam_epoch(
         model, torch.nn.functional.cross_entropy, X, y, 2000, 1e-3))
     rows.append((f"MLP {n_samples:,}×100, hidden 512, batch 2000, 1 epoch",
@@ -186,6 +191,8 @@ def bench_elman(n_samples, rows, steps=100, hidden=256):
     def mse(pred, target):
         return 0.5 * torch.nn.functional.mse_loss(pred[:, 0], target)
 
+    adam_epoch(_ReferenceElman(hidden).to(DEVICE), mse, X[:1000], y[:1000], 200,
+               0.003)  # warm-up
     t_ref, loss_ref = timed(lambda: adam_epoch(model, mse, X, y, 200, 0.003))
     rows.append((f"Elman {n_samples:,} × {steps} steps, hidden {hidden}, 1 epoch",
                  t_ours, t_ref, ours.loss_, loss_ref, "training loss"))
