@@ -6,6 +6,9 @@
   trained by backpropagation through time.
 - :class:`SelfOrganizingMap`: Kohonen's self-organizing map, as a clusterer and
   a transformer.
+- :func:`make_windows`, :func:`pad_sequences` and :func:`forecast`: series and
+  sequences laid out for the Elman networks, and recursive forecasts through a
+  pipeline's scalers.
 
 ``SKOPS_TRUSTED_TYPES`` lists the types to trust when loading these
 estimators safely with ``skops.io.load``.
@@ -13,6 +16,7 @@ estimators safely with ``skops.io.load``.
 
 from . import _optimizers
 from ._elman import ElmanClassifier, ElmanRegressor, make_windows, pad_sequences
+from ._forecast import forecast
 from ._mlp import SigmoidMLPClassifier, SigmoidMLPRegressor
 from ._plotting import ComponentPlanesDisplay, LossCurveDisplay, SOMDisplay
 from ._som import SelfOrganizingMap
@@ -54,6 +58,7 @@ __all__ = [
     "ElmanRegressor",
     "make_windows",
     "pad_sequences",
+    "forecast",
     "SelfOrganizingMap",
     "ComponentPlanesDisplay",
     "LossCurveDisplay",

@@ -207,8 +207,9 @@ class ClassifierTask(ClassifierMixin):
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Update the model with one epoch over the given data.
 
-        Early stopping belongs to ``fit``: ``partial_fit`` runs its epoch whatever
-        ``early_stopping`` says, where scikit-learn's MLP refuses the combination.
+        Early stopping belongs to ``fit``: with ``early_stopping=True``,
+        ``partial_fit`` warns that it is ignored and runs its epoch on all the
+        data given.
 
         Parameters
         ----------
@@ -387,8 +388,9 @@ class RegressorTask(RegressorMixin):
     def partial_fit(self, X, y, sample_weight=None):
         """Update the model with one epoch over the given data.
 
-        Early stopping belongs to ``fit``: ``partial_fit`` runs its epoch whatever
-        ``early_stopping`` says, where scikit-learn's MLP refuses the combination.
+        Early stopping belongs to ``fit``: with ``early_stopping=True``,
+        ``partial_fit`` warns that it is ignored and runs its epoch on all the
+        data given.
 
         Parameters
         ----------

@@ -118,6 +118,10 @@ SHARED_PARAMETER_CONSTRAINTS = {
     "max_fun": [Interval(Integral, 1, None, closed="left")],
 }
 
+# A final loss this many times its best is a blow-up, not the noise of
+# stochastic steps (which moves a loss by a few times at most).
+BLOW_UP_FACTOR = 1e3
+
 DIVERGENCE_CURE = (
     "The input data may contain large values and need to be preprocessed (e.g. "
     "with StandardScaler); otherwise lower learning_rate_init, set max_grad_norm "
@@ -351,6 +355,59 @@ class _ValidationSet:
             self.best_theta = copy_array(theta)
 
 
+def check_window_layout(X, n_features_per_step):
+    """Warn when 2-D ``X`` looks like windows of a series with another number of
+    features per step than the network reads.
+
+    Windows of a series cut in time order (``make_windows``) repeat each other:
+    row i + 1 is row i moved s columns left, s being the series' features per
+    step. Read with another ``n_features_per_step``, the features become extra
+    time steps (or the steps extra features) and the network learns a different
+    model without a word. The test compares the columns of consecutive rows up
+    to a per-column affine map (so a scaler in front changes nothing), on the
+    first rows only; rows out of time order are not recognised.
+    """
+    if not isinstance(X, np.ndarray) or X.ndim != 2:
+        return
+    sample = np.asarray(X[:256], dtype=np.float64)
+    n_rows, n_columns = sample.shape
+    if n_rows < 4 or n_columns < 2 or not np.all(np.isfinite(sample)):
+        return
+    for shift in range(1, n_columns // 2 + 1):
+        if n_columns % shift == 0 and _rows_shift_by(sample, shift):
+            if shift != n_features_per_step:
+                warnings.warn(
+                    f"X looks like windows of a series of {shift} feature(s) per "
+                    f"time step laid out 2-D (each row is the row before moved "
+                    f"{shift} column(s) to the left), but n_features_per_step="
+                    f"{n_features_per_step} reads every {n_features_per_step} "
+                    "column(s) as one time step: the network would learn a "
+                    f"different model. Set n_features_per_step={shift}, or pass "
+                    "3-D windows (n_windows, window, n_features), e.g. from "
+                    "make_windows(series, window, layout='3d').",
+                    UserWarning, stacklevel=5,
+                )
+            return
+
+
+def _rows_shift_by(X, shift):
+    """Whether column j of rows 1… is an affine function of column j + shift of
+    rows …−1, for every j (correlation 1 up to rounding; constant columns match
+    constant ones)."""
+    A, B = X[1:, :-shift], X[:-1, shift:]
+    A = A - A.mean(axis=0)
+    B = B - B.mean(axis=0)
+    norm_A, norm_B = np.sqrt((A * A).sum(axis=0)), np.sqrt((B * B).sum(axis=0))
+    constant_A, constant_B = norm_A == 0, norm_B == 0
+    if np.any(constant_A != constant_B):
+        return False
+    varying = ~constant_A
+    correlation = ((A[:, varying] * B[:, varying]).sum(axis=0)
+                   / (norm_A[varying] * norm_B[varying]))
+    # rounding of a float32 scaler moves the correlation by ~1e-14
+    return bool(np.all(correlation > 1 - 1e-6))
+
+
 class BaseNetwork(ArrayAPISupportMixin, CallbackSupportMixin, BaseEstimator,
                   metaclass=ABCMeta):
     """Training loop shared by every gradient-trained network.
@@ -374,6 +431,13 @@ class BaseNetwork(ArrayAPISupportMixin, CallbackSupportMixin, BaseEstimator,
     # True where each product waits for the one before (a recurrence): BLAS then
     # stays on one thread (``_parallel.blas_threads_for``).
     _sequential_products = False
+    # True where the rows are windows of a series in time order (the Elman nets):
+    # early stopping holds out the last ``validation_fraction`` of the rows, so
+    # that no later window trains on what an earlier validation window follows,
+    # and a first fit checks that 2-D windows are read with the series' number of
+    # features per step (``check_window_layout``). False: a random split,
+    # stratified for classifiers, as scikit-learn's MLP.
+    _rows_in_time_order = False
 
     # ------------------------------------------------------------------
     # Network hooks
@@ -538,6 +602,7 @@ class BaseNetwork(ArrayAPISupportMixin, CallbackSupportMixin, BaseEstimator,
 
     def _fit(self, X, y, sample_weight=None, *, incremental=False, classes=None,
              validation_data=None):
+        self._warn_ignored_early_stopping(incremental)
         if is_dask_array(X):  # block-wise on the cluster: ._dask_networks
             from ._dask_networks import fit_blocks
 
@@ -552,6 +617,8 @@ class BaseNetwork(ArrayAPISupportMixin, CallbackSupportMixin, BaseEstimator,
                                 method="partial_fit" if incremental else "fit")
         y, sample_weight = follow_X(None, y, sample_weight)
         X, y = self._validate_X_y(X, y, reset=first_call)
+        if first_call and self._rows_in_time_order:
+            check_window_layout(X, getattr(self, "n_features_per_step_", 1))
         Y = self._encode_targets(y, reset=first_call, classes=classes,
                                  incremental=incremental)
         dtype = namespace.numpy_dtype(X.dtype) if first_call else self._model_dtype()
@@ -593,6 +660,29 @@ class BaseNetwork(ArrayAPISupportMixin, CallbackSupportMixin, BaseEstimator,
                                      incremental, validation_data, task)
         task.end()
         return self
+
+    def _warn_ignored_early_stopping(self, incremental):
+        """Early stopping needs epochs of ``fit`` scored on held-out data: say so
+        where it is switched on but cannot act."""
+        if not self.early_stopping:
+            return
+        if incremental:
+            warnings.warn(
+                "early_stopping=True is ignored by partial_fit, which runs one epoch "
+                "on the data it is given and holds nothing out. Score your own "
+                "held-out data between calls and stop calling partial_fit when it "
+                "stops improving, use fit for early stopping, or set "
+                "early_stopping=False.",
+                UserWarning, stacklevel=5,
+            )
+        elif self.solver == "lbfgs":
+            warnings.warn(
+                "early_stopping=True is ignored by solver='lbfgs', which minimises "
+                "the loss on all the data without a validation set. Use "
+                "solver='adam' or 'sgd' for early stopping, or set "
+                "early_stopping=False (and limit L-BFGS with max_iter).",
+                UserWarning, stacklevel=5,
+            )
 
     def _model_dtype(self):
         """The fitted weights' dtype, as a NumPy dtype whatever their namespace."""
@@ -1012,6 +1102,27 @@ class BaseNetwork(ArrayAPISupportMixin, CallbackSupportMixin, BaseEstimator,
             )
         if validation is not None:
             params.set_theta(validation.best_theta)
+        elif not incremental and self.n_iter_:
+            self._warn_if_blown_up(self.loss_curve_[-self.n_iter_:])
+
+    def _warn_if_blown_up(self, losses):
+        """Warn when this call's loss ended orders of magnitude above its best
+        and above where it started: training blew up without overflowing (a
+        learning rate far too large for the data's scale), and the model keeps
+        the last, bad, weights."""
+        if not losses:
+            return
+        final, best = losses[-1], min(losses)
+        if final > BLOW_UP_FACTOR * best and final > losses[0]:
+            best_epoch = self.n_iter_ - len(losses) + losses.index(best) + 1
+            warnings.warn(
+                f"Training blew up: the loss ended at {final:.3g}, more than "
+                f"{BLOW_UP_FACTOR:.0e} times its best ({best:.3g} at epoch "
+                f"{best_epoch}), and the model keeps the last weights. "
+                f"{DIVERGENCE_CURE} Early stopping (early_stopping=True) would "
+                "keep the best weights.",
+                ConvergenceWarning, stacklevel=7,
+            )
 
     def _run_epoch(self, params, batches, full_batch, last_batch, optimizer):
         """One pass over the mini-batches; returns the weighted mean batch loss.
@@ -1117,31 +1228,44 @@ class BaseNetwork(ArrayAPISupportMixin, CallbackSupportMixin, BaseEstimator,
     def _hold_out(self, X, Y, sample_weight, theta):
         """Split off early stopping's validation set; return the training rest.
 
-        The split is drawn on the host, over the rows' indices (the same split
-        as of the arrays themselves); the rows are then taken where the data
-        are, and the validation targets and weights kept on the host.
+        Networks whose rows are in time order (``_rows_in_time_order``) hold out
+        the last ``validation_fraction`` of the rows; the others a random split,
+        stratified by class for a classifier, as scikit-learn's MLP. The split
+        is made on the host, over the rows' indices; the rows are then taken
+        where the data are, and the validation targets and weights kept on the
+        host.
         """
         Y_host = to_numpy_array(Y)
         sw_host = None if sample_weight is None else to_numpy_array(sample_weight)
-        stratify = self._stratify_labels(Y_host)
-        try:
-            train, val = train_test_split(
-                np.arange(X.shape[0]),
-                random_state=self._random_state.randint(np.iinfo(np.uint32).max),
-                test_size=self.validation_fraction, stratify=stratify,
-            )
-        except ValueError as exc:
-            raise ValueError(
-                f"early_stopping could not hold out validation_fraction="
-                f"{self.validation_fraction} of {X.shape[0]} samples: {exc} "
-                "Provide more samples, raise validation_fraction, or set "
-                "early_stopping=False."
-            ) from exc
-        if X.shape[0] - val.shape[0] < 2 or val.shape[0] < 2:
+        n_samples = X.shape[0]
+        if self._rows_in_time_order:
+            # as many rows as train_test_split would hold out: ceil(f · n)
+            n_val = min(math.ceil(self.validation_fraction * n_samples), n_samples)
+            train, val = np.arange(n_samples - n_val), np.arange(n_samples - n_val,
+                                                                 n_samples)
+            self._check_tail_classes(Y_host, val)
+            retry = "change validation_fraction"
+        else:
+            retry = "use another random_state or validation_fraction"
+            try:
+                train, val = train_test_split(
+                    np.arange(n_samples),
+                    random_state=self._random_state.randint(np.iinfo(np.uint32).max),
+                    test_size=self.validation_fraction,
+                    stratify=self._stratify_labels(Y_host),
+                )
+            except ValueError as exc:
+                raise ValueError(
+                    f"early_stopping could not hold out validation_fraction="
+                    f"{self.validation_fraction} of {n_samples} samples: {exc} "
+                    "Provide more samples, raise validation_fraction, or set "
+                    "early_stopping=False."
+                ) from exc
+        if n_samples - val.shape[0] < 2 or val.shape[0] < 2:
             raise ValueError(
                 "The validation set is too small: early_stopping needs at least 2 "
                 "training and 2 validation samples; "
-                f"got {X.shape[0]} samples with validation_fraction="
+                f"got {n_samples} samples with validation_fraction="
                 f"{self.validation_fraction}. Provide more samples or set "
                 "early_stopping=False."
             )
@@ -1152,8 +1276,7 @@ class BaseNetwork(ArrayAPISupportMixin, CallbackSupportMixin, BaseEstimator,
                         f"The sample weights of early stopping's {part} split are "
                         "all zero, which leaves nothing to "
                         f"{'score' if part == 'validation' else 'train on'}. Pass "
-                        "X_val and y_val, use another random_state or "
-                        "validation_fraction, or set early_stopping=False."
+                        f"X_val and y_val, {retry}, or set early_stopping=False."
                     )
         validation = _ValidationSet(
             _take_rows(X, val), Y_host[val],
@@ -1161,6 +1284,24 @@ class BaseNetwork(ArrayAPISupportMixin, CallbackSupportMixin, BaseEstimator,
         return (_take_rows(X, train), _take_rows(Y, train),
                 None if sample_weight is None else _take_rows(sample_weight, train),
                 validation)
+
+    def _check_tail_classes(self, Y, val):
+        """Warn when a classifier's time-ordered hold-out lacks classes: the
+        mark of rows sorted by class rather than by time."""
+        labels = self._stratify_labels(Y)
+        if labels is None:
+            return
+        n_classes, n_held_out = np.unique(labels).size, np.unique(labels[val]).size
+        if n_held_out < n_classes:
+            warnings.warn(
+                f"early_stopping holds out the last {val.shape[0]} rows (the "
+                "sequences in the order given, taken as time order), which hold "
+                f"only {n_held_out} of the {n_classes} classes, so the validation "
+                "score ignores the others. If the sequences are not in time order, "
+                "shuffle them first (sklearn.utils.shuffle); otherwise pass a "
+                "validation set as X_val and y_val.",
+                UserWarning, stacklevel=8,
+            )
 
     def _validation_metrics(self, validation):
         """The validation loss and score, on the host, of the network's

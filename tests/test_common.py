@@ -90,6 +90,7 @@ def test_public_names_are_exactly_these():
         "SelfOrganizingMap",
         "make_windows",
         "pad_sequences",
+        "forecast",
         "ComponentPlanesDisplay",
         "LossCurveDisplay",
         "SOMDisplay",

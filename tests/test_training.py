@@ -2,10 +2,13 @@
 the explicit validation set, per-call iteration counts, divergence messages, sample
 weights at the extremes, and what the solvers minimise."""
 
+import warnings
+
 import numpy as np
 import pytest
 import sklearn
-from sklearn.datasets import make_classification
+from sklearn.datasets import load_diabetes, make_classification
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
@@ -361,3 +364,78 @@ def test_l1_proximal_steps_reach_the_lasso_solution_and_its_zeros(solver, moment
     np.testing.assert_array_equal(coef == 0, zeros)  # exactly zero, and only there
     np.testing.assert_allclose(coef, lasso.coef_.ravel(), atol=1e-3)
     assert net.intercepts_[0][0] == pytest.approx(lasso.intercept_[0], abs=1e-3)
+
+
+# ----------------------------------------------------------------------
+# Early stopping where it cannot act, a blow-up that stays finite, and the
+# time-ordered hold-out of the sequence models
+
+
+@pytest.mark.parametrize("Estimator", NETWORKS)
+def test_early_stopping_that_is_ignored_says_so_and_names_the_cure(Estimator):
+    X, y = _data(Estimator)
+    lbfgs = _small(Estimator, early_stopping=True, solver="lbfgs", max_iter=3)
+    with pytest.warns(UserWarning, match="ignored by solver='lbfgs'.*Use solver='adam'"):
+        lbfgs.fit(X, y)
+    assert lbfgs.validation_scores_ is None
+    online = _small(Estimator, early_stopping=True)
+    extra = {"classes": np.unique(y)} if Estimator in (SigmoidMLPClassifier,
+                                                       ElmanClassifier) else {}
+    with pytest.warns(UserWarning, match="ignored by partial_fit.*use fit"):
+        online.partial_fit(X, y, **extra)
+    # where it acts, nothing is said
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)  # a UserWarning too
+        _small(Estimator, early_stopping=True).fit(X, y)
+
+
+def test_a_finite_blow_up_is_a_convergence_warning_with_the_cure():
+    # unscaled targets in the hundreds and a step of 10: the loss grows to ~1e200
+    # without ever overflowing
+    X, y = load_diabetes(return_X_y=True)
+    net = SigmoidMLPRegressor(solver="sgd", learning_rate_init=10, random_state=0)
+    with pytest.warns(ConvergenceWarning,
+                      match=r"blew up.*StandardScaler.*lower learning_rate_init"):
+        net.fit(X, y)
+    assert np.isfinite(net.loss_) and net.loss_ > 1e3 * min(net.loss_curve_)
+    # a fit that settles says nothing of the kind
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        warnings.filterwarnings("ignore", message="Stochastic Optimizer",
+                                category=ConvergenceWarning)
+        SigmoidMLPRegressor(solver="sgd", random_state=0, max_iter=50).fit(
+            StandardScaler().fit_transform(X), (y - y.mean()) / y.std())
+
+
+def _shifted_tail(n_windows=400, seed=0):
+    """Windows of a noisy sine whose last 20 % of targets are moved by 10 σ: a
+    change that only a validation set at the end of the series can see."""
+    rng = np.random.RandomState(seed)
+    t = np.arange(n_windows + 6)
+    series = np.sin(t / 4) + 0.1 * rng.normal(size=t.size)
+    X = np.lib.stride_tricks.sliding_window_view(series[:-1], 6)[:n_windows].copy()
+    y = series[6:6 + n_windows].copy()
+    y[-n_windows // 5:] += 10 * y.std()
+    return X, y
+
+
+def test_sequence_models_hold_out_the_last_rows_the_mlp_a_random_split():
+    X, y = _shifted_tail()
+    params = {"early_stopping": True, "validation_fraction": 0.2, "max_iter": 8,
+              "n_iter_no_change": 100}
+    elman = _small(ElmanRegressor, **params).fit(X, y)
+    # every validation target is shifted: no weights trained on the rest score
+    assert max(elman.validation_scores_) < -10
+    # the training rows are the first 80 %: one epoch saw exactly 320 of them
+    assert elman.t_ == elman.n_iter_ * 320
+    mlp = _small(SigmoidMLPRegressor, **params).fit(X, y)
+    # a random fifth mixes shifted and unshifted rows, as the training rows do
+    assert max(mlp.validation_scores_) > -1
+
+
+def test_a_classifiers_tail_without_some_classes_is_a_warning():
+    X, y = _data(ElmanClassifier)
+    order = np.argsort(y, kind="stable")  # sorted by class, not by time
+    with pytest.warns(UserWarning, match="only 1 of the 2 classes.*shuffle them"):
+        _small(ElmanClassifier, early_stopping=True).fit(X[order], y[order])
