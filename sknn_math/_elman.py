@@ -197,16 +197,25 @@ def _orthogonal(n, rng):
     return Q * np.sign(np.diag(R))
 
 
-def make_windows(series, window, horizon=1, *, n_steps_out=1, target=None):
+def make_windows(series, window, horizon=1, *, n_steps_out=1, target=None,
+                 layout="2d"):
     """Cut one long series into overlapping windows and the values that follow them.
 
     Window i holds steps ``i … i + window − 1``; its target is step
     ``i + window − 1 + horizon``, ``horizon`` steps after the window's last one,
     and with ``n_steps_out`` > 1 the steps after that too (direct multi-step
     forecasting: one output per future step, beside the recursive
-    :meth:`ElmanRegressor.forecast`). The windows come out in the 2-D layout of
-    :class:`ElmanRegressor` (row-major by time step), in time order, so they work
-    with :class:`~sklearn.model_selection.TimeSeriesSplit` as they are.
+    :func:`~sknn_math.forecast`). The windows come out in time order, so they
+    work with :class:`~sklearn.model_selection.TimeSeriesSplit` as they are.
+
+    A series of several features has two layouts. ``layout='3d'`` gives
+    ``(n_windows, window, n_features)``, which the Elman networks read as it is.
+    The default 2-D layout puts the steps side by side, each step's features
+    together, so that scalers and other transformers can stand in front of the
+    network in a :class:`~sklearn.pipeline.Pipeline`; the network must then be
+    told how many columns make one step, ``n_features_per_step=n_features``.
+    Without it every column is read as a time step of one feature, a different
+    model, and the network's ``fit`` warns.
 
     Parameters
     ----------
@@ -222,12 +231,21 @@ def make_windows(series, window, horizon=1, *, n_steps_out=1, target=None):
     target : int, list of int or None, default=None
         The columns of a 2-D series to predict; the others are exogenous inputs,
         in the windows but not in the targets. None predicts every column.
+    layout : {'2d', '3d'}, default='2d'
+        The shape of ``X``.
+
+        - '2d': ``(n_windows, window * n_features)``, row-major by time step;
+          pair it with ``n_features_per_step=n_features``.
+        - '3d': ``(n_windows, window, n_features)``, also for a 1-D series
+          (``n_features`` = 1).
 
     Returns
     -------
-    X : ndarray of shape (n_windows, window * n_features)
+    X : ndarray of shape (n_windows, window * n_features) or \
+            (n_windows, window, n_features)
         The windows, ``n_windows = n_timesteps − window − horizon − n_steps_out +
-        2``; column ``j`` is step ``j // n_features``, feature ``j % n_features``.
+        2``. In the 2-D layout column ``j`` is step ``j // n_features``, feature
+        ``j % n_features``.
     y : ndarray of shape (n_windows,) or (n_windows, n_steps_out * n_targets)
         The target of each window, row-major by step as ``X``: 1-D for one value
         per window (one step of one target column).
@@ -266,11 +284,22 @@ def make_windows(series, window, horizon=1, *, n_steps_out=1, target=None):
     >>> X, y = make_windows(np.arange(8).reshape(4, 2), window=2, target=0)
     >>> y
     array([4, 6])
+
+    The same windows as 3-D, for an Elman network without a transformer in front:
+
+    >>> X, y = make_windows(np.arange(8).reshape(4, 2), window=2, layout="3d")
+    >>> X.shape
+    (2, 2, 2)
+    >>> X[0]
+    array([[0, 1],
+           [2, 3]])
     """
     for name, value in (("window", window), ("horizon", horizon),
                         ("n_steps_out", n_steps_out)):
         if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name} must be a positive integer; got {value!r}.")
+    if not (isinstance(layout, str) and layout in ("2d", "3d")):
+        raise ValueError(f"layout must be '2d' or '3d'; got {layout!r}.")
     reject_non_numeric(series, "series")
     series = check_array(series, ensure_2d=False, dtype="numeric",
                          input_name="series", ensure_min_samples=0, allow_nd=True)
@@ -295,6 +324,8 @@ def make_windows(series, window, horizon=1, *, n_steps_out=1, target=None):
     # a copy, never a view of the series: a reshape keeps the read-only view
     # whenever the windows already have the 2-D shape (a 1-D series)
     X = np.array(windows.reshape(n_windows, -1))
+    if layout == "3d":
+        X = X.reshape(n_windows, window, -1)
     values = series if columns is None else series[:, columns]
     first = window + horizon - 1
     if n_steps_out == 1:
@@ -336,6 +367,8 @@ class _BaseElman(BaseNetwork):
 
     # NaN marks the padding of shorter sequences (leading whole steps)
     _allow_nan = True
+    # rows are windows in time order: early stopping holds out the last ones
+    _rows_in_time_order = True
 
     _parameter_constraints = {
         **BaseNetwork._parameter_constraints,
@@ -684,8 +717,9 @@ class ElmanRegressor(RegressorTask, _BaseElman):
     shuffle : bool, default=True
         Whether to shuffle the sequences each epoch (stochastic solvers).
     random_state : int, RandomState instance or None, default=None
-        Seeds the weight initialisation, shuffling and the validation split. An int
-        gives bit-identical models across calls.
+        Seeds the weight initialisation and the shuffling (the validation split
+        of early stopping is the last rows, drawn by no seed). An int gives
+        bit-identical models across calls.
     tol : float, default=1e-4
         Improvement below which an epoch counts as no progress; for 'lbfgs', the
         gradient tolerance of the optimiser.
@@ -698,10 +732,17 @@ class ElmanRegressor(RegressorTask, _BaseElman):
     nesterovs_momentum : bool, default=True
         Use Nesterov's momentum with 'sgd'.
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the data, stop when its R² stops
-        improving and keep the weights with the best validation score.
+        Hold out the last ``validation_fraction`` of the rows, stop when their
+        R² stops improving and keep the weights with the best validation
+        score ('sgd' and 'adam' in ``fit``; ignored, with a warning, by 'lbfgs'
+        and ``partial_fit``). ``fit(X, y, X_val=..., y_val=...)`` takes a
+        validation set instead.
     validation_fraction : float, default=0.1
-        Share of the training data held out for early stopping.
+        Share of the rows held out for early stopping: the last
+        ``ceil(validation_fraction * n_sequences)`` rows of ``X``, in the order
+        given, read as time order, so that no window used for training lies
+        after the validation windows (a random split would let windows that
+        overlap the validation period train the model).
     beta_1 : float, default=0.9
         Decay of Adam's first-moment estimate.
     beta_2 : float, default=0.999
@@ -926,6 +967,12 @@ class ElmanRegressor(RegressorTask, _BaseElman):
         y : ndarray of shape (n_sequences, n_steps) or \
                 (n_sequences, n_steps, n_features_per_step)
             The forecasts, nearest step first; 2-D for one feature per step.
+
+        See Also
+        --------
+        sknn_math.forecast : The same recursion for a model behind a scaler (a
+            Pipeline, a TransformedTargetRegressor), with known future
+            exogenous inputs.
         """
         check_is_fitted(self)
         check_fit_namespace(X, self, attribute="coefs_", method="forecast")
@@ -1032,8 +1079,9 @@ class ElmanClassifier(ClassifierTask, _BaseElman):
     shuffle : bool, default=True
         Whether to shuffle the sequences each epoch (stochastic solvers).
     random_state : int, RandomState instance or None, default=None
-        Seeds the weight initialisation, shuffling and the validation split. An int
-        gives bit-identical models across calls.
+        Seeds the weight initialisation and the shuffling (the validation split
+        of early stopping is the last rows, drawn by no seed). An int gives
+        bit-identical models across calls.
     tol : float, default=1e-4
         Improvement below which an epoch counts as no progress; for 'lbfgs', the
         gradient tolerance of the optimiser.
@@ -1046,10 +1094,19 @@ class ElmanClassifier(ClassifierTask, _BaseElman):
     nesterovs_momentum : bool, default=True
         Use Nesterov's momentum with 'sgd'.
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the data, stop when its accuracy stops
-        improving and keep the weights with the best validation score.
+        Hold out the last ``validation_fraction`` of the rows, stop when their
+        accuracy stops improving and keep the weights with the best validation
+        score ('sgd' and 'adam' in ``fit``; ignored, with a warning, by 'lbfgs'
+        and ``partial_fit``). ``fit(X, y, X_val=..., y_val=...)`` takes a
+        validation set instead.
     validation_fraction : float, default=0.1
-        Share of the training data held out for early stopping.
+        Share of the rows held out for early stopping: the last
+        ``ceil(validation_fraction * n_sequences)`` rows of ``X``, in the order
+        given, read as time order, so that no window used for training lies
+        after the validation windows (a random split would let windows that
+        overlap the validation period train the model). Sequences
+        that are not in time order (e.g. sorted by class) should be shuffled
+        first, or passed with ``X_val``.
     beta_1 : float, default=0.9
         Decay of Adam's first-moment estimate.
     beta_2 : float, default=0.999

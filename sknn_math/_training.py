@@ -373,6 +373,11 @@ def check_window_layout(X, n_features_per_step):
     n_rows, n_columns = sample.shape
     if n_rows < 4 or n_columns < 2 or not np.all(np.isfinite(sample)):
         return
+    # rows that shift by the declared width too (constant or linear data) are
+    # read right
+    if (n_features_per_step < n_columns and n_columns % n_features_per_step == 0
+            and _rows_shift_by(sample, n_features_per_step)):
+        return
     for shift in range(1, n_columns // 2 + 1):
         if n_columns % shift == 0 and _rows_shift_by(sample, shift):
             if shift != n_features_per_step:

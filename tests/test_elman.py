@@ -744,3 +744,60 @@ def test_hidden_states_feed_the_output_and_respect_working_memory():
         assert_allclose(reg.hidden_states(X), states, rtol=1e-12, atol=1e-14)
     assert_allclose(reg.hidden_states(X.reshape(-1, 12, 1)), states, rtol=1e-12,
                     atol=1e-14)
+
+
+# ----------------------------------------------------------------------
+# Windows of a series of several features: the 3-D layout, and 2-D windows
+# read with the wrong number of features per step
+
+
+def _two_feature_series(n=120, seed=0):
+    rng = np.random.RandomState(seed)
+    t = np.arange(n)
+    return np.column_stack([np.sin(t / 3), np.cos(t / 5) + 0.1 * rng.normal(size=n)])
+
+
+def test_make_windows_3d_layout_is_the_2d_one_with_steps_apart():
+    series = _two_feature_series()
+    X2, y2 = make_windows(series, window=5, target=0)
+    X3, y3 = make_windows(series, window=5, target=0, layout="3d")
+    assert X3.shape == (X2.shape[0], 5, 2)
+    np.testing.assert_array_equal(X3[7, 2], series[7 + 2])  # window 7, step 2
+    np.testing.assert_array_equal(X3.reshape(X2.shape), X2)
+    np.testing.assert_array_equal(y3, y2)
+    X1, _ = make_windows(series[:, 0], window=5, layout="3d")
+    assert X1.shape == (X2.shape[0], 5, 1)
+    with pytest.raises(ValueError, match="layout must be '2d' or '3d'"):
+        make_windows(series, window=5, layout="3D")
+
+
+def test_3d_windows_train_the_model_of_2d_windows_with_their_step_width():
+    series = _two_feature_series()
+    X2, y = make_windows(series, window=5, target=0)
+    X3, _ = make_windows(series, window=5, target=0, layout="3d")
+    params = {"hidden_size": 4, "solver": "lbfgs", "max_iter": 5, "random_state": 0}
+    flat = ElmanRegressor(n_features_per_step=2, **params).fit(X2, y)
+    deep = ElmanRegressor(**params).fit(X3, y)
+    assert deep.n_features_per_step_ == 2
+    np.testing.assert_allclose(deep.predict(X3), flat.predict(X2),
+                               rtol=1e3 * np.finfo(float).eps)
+
+
+@pytest.mark.parametrize("scaled", [False, True])
+def test_2d_windows_of_several_features_read_one_per_step_warn(scaled):
+    X, y = make_windows(_two_feature_series(), window=5, target=0)
+    net = ElmanRegressor(hidden_size=3, max_iter=2, random_state=0)
+    model = make_pipeline(StandardScaler(), net) if scaled else net
+    with pytest.warns(UserWarning, match=r"2 feature\(s\) per time step.*"
+                                         r"n_features_per_step=2.*layout='3d'"):
+        model.fit(X, y)
+    # the layouts that read the windows right say nothing
+    X3, _ = make_windows(_two_feature_series(), window=5, target=0, layout="3d")
+    Xu, yu = make_windows(_two_feature_series()[:, 0], window=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        net.set_params(n_features_per_step=2).fit(X, y)
+        net.set_params(n_features_per_step=1).fit(X3, y)
+        net.fit(Xu, yu)
+        net.fit(np.random.RandomState(0).normal(size=(50, 10)), np.ones(50))
