@@ -22,6 +22,7 @@ from sklearn.utils.extmath import safe_sparse_dot
 
 from ._activations import ACTIVATIONS, DERIVATIVES, column_sums, matmul
 from ._array_api import namespace_of_array
+from ._parallel import map_in_order, row_blocks
 from ._tasks import ClassifierTask, RegressorTask
 from ._training import BaseNetwork
 from ._validation import StrOptions
@@ -41,12 +42,15 @@ class _MLPWorkspace:
     and then, in place, h_l = σ(z_l); ``deltas[l]`` holds δ_l of hidden layer l+1
     and ``derivatives[l]`` its σ'(z). (On another namespace than NumPy the
     kernels return new arrays, which replace the buffers in these lists.)
+    ``blocks`` are the slices of rows the passes take one at a time (one slice:
+    the whole batch at once).
     """
 
     n_rows: int
     activations: list
     deltas: list
     derivatives: list
+    blocks: list
 
 
 class _BaseMLP(BaseNetwork):
@@ -91,20 +95,38 @@ class _BaseMLP(BaseNetwork):
         return n_rows * max(math.prod(W.shape) for W in self.coefs_)
 
     def _make_workspace(self, n_rows, n_columns, dtype, *, training=True):
-        empty = namespace_of_array(self.coefs_[0]).empty
+        xp = namespace_of_array(self.coefs_[0])
         widths = [W.shape[1] for W in self.coefs_]
         hidden = widths[:-1] if training else []
+        blocks = [slice(0, n_rows)]
+        if isinstance(self.coefs_[0], np.ndarray) and len(widths) > 1:
+            # a row's hidden units, their deltas and derivatives
+            row_bytes = np.dtype(dtype).itemsize * 3 * sum(widths[:-1])
+            blocks = row_blocks(n_rows, row_bytes)
         return _MLPWorkspace(
             n_rows=n_rows,
-            activations=[None] + [empty((n_rows, w), dtype) for w in widths],
-            deltas=[empty((n_rows, w), dtype) for w in hidden],
-            derivatives=[empty((n_rows, w), dtype) for w in hidden],
+            activations=[None] + [xp.empty((n_rows, w), dtype) for w in widths],
+            deltas=[xp.empty((n_rows, w), dtype) for w in hidden],
+            derivatives=[xp.empty((n_rows, w), dtype) for w in hidden],
+            blocks=blocks,
         )
 
     def _forward_pass(self, X, coefs, intercepts, workspace):
+        workspace.activations[0] = X
+        if len(workspace.blocks) == 1 or not isinstance(X, np.ndarray):
+            return self._forward_all_rows(coefs, intercepts, workspace)
+        # Large batches in row blocks, on every core (see _parallel.row_blocks)
+        for _ in map_in_order(
+                lambda rows: self._forward_rows(rows, coefs, intercepts, workspace),
+                workspace.blocks):
+            pass
+        return workspace.activations[-1]
+
+    def _forward_all_rows(self, coefs, intercepts, workspace):
+        """The forward pass over the whole batch at once, on any namespace."""
         hidden_activation = ACTIVATIONS[self.activation]
         activations = workspace.activations
-        activations[0] = h = X
+        h = activations[0]
         last = len(coefs) - 1
         for layer, (W, b) in enumerate(zip(coefs, intercepts, strict=True)):
             # z_l = h_{l-1} W_l + b_l
@@ -119,7 +141,45 @@ class _BaseMLP(BaseNetwork):
             activations[layer + 1] = h = z
         return h
 
+    def _forward_rows(self, rows, coefs, intercepts, workspace):
+        """The forward pass over the slice ``rows`` of a dense NumPy batch, into
+        the workspace's rows: the block stays in cache from product to σ."""
+        hidden_activation = ACTIVATIONS[self.activation]
+        activations = workspace.activations
+        h = activations[0][rows]
+        last = len(coefs) - 1
+        for layer, (W, b) in enumerate(zip(coefs, intercepts, strict=True)):
+            h = np.dot(h, W, out=activations[layer + 1][rows])
+            h += b
+            if layer < last:
+                hidden_activation(h)
+
     def _backward_pass(self, coefs, workspace, delta, coef_grads, intercept_grads):
+        X = workspace.activations[0]
+        if len(workspace.blocks) == 1 or not isinstance(X, np.ndarray):
+            self._backward_all_rows(coefs, workspace, delta, coef_grads,
+                                    intercept_grads)
+            return
+        # Row blocks on every core, each giving its share of the gradients of
+        # the layers above the first, summed in block order (the same bits on
+        # any number of threads); the first layer's h_0ᵀ δ_1 is one product over
+        # the batch, which BLAS spreads over the cores itself.
+        shares = map_in_order(
+            lambda rows: self._backward_rows(rows, coefs, workspace, delta),
+            workspace.blocks)
+        for k, (coef_shares, intercept_shares) in enumerate(shares):
+            for grad, share in zip(coef_grads[1:] + intercept_grads,
+                                   coef_shares + intercept_shares, strict=True):
+                if k == 0:
+                    np.copyto(grad, share)
+                else:
+                    grad += share
+        first_delta = workspace.deltas[0] if len(coefs) > 1 else delta
+        np.dot(X.T, first_delta, out=coef_grads[0])
+
+    def _backward_all_rows(self, coefs, workspace, delta, coef_grads,
+                           intercept_grads):
+        """Backpropagation over the whole batch at once, on any namespace."""
         activations = workspace.activations
         derivative = DERIVATIVES[self.activation]
         for layer in range(len(coefs) - 1, -1, -1):
@@ -134,6 +194,25 @@ class _BaseMLP(BaseNetwork):
                 # δ_{l-1} = (δ_l W_lᵀ) ⊙ σ'(z_{l-1})
                 delta = matmul(delta, coefs[layer].T, out=workspace.deltas[layer - 1])
                 delta *= derivative(h_prev, workspace.derivatives[layer - 1])
+
+    def _backward_rows(self, rows, coefs, workspace, delta):
+        """Backpropagation over the slice ``rows`` of a dense NumPy batch: fills
+        the rows of every hidden delta and returns this block's share of
+        ∂ℓ/∂W_l for l ≥ 2 and of every ∂ℓ/∂b_l, as ``(coef_shares,
+        intercept_shares)`` in layer order."""
+        activations = workspace.activations
+        derivative = DERIVATIVES[self.activation]
+        delta = delta[rows]
+        coef_shares, intercept_shares = [], []
+        for layer in range(len(coefs) - 1, -1, -1):
+            intercept_shares.append(column_sums(delta))
+            if layer == 0:
+                break
+            h_prev = activations[layer][rows]
+            coef_shares.append(np.dot(h_prev.T, delta))
+            delta = np.dot(delta, coefs[layer].T, out=workspace.deltas[layer - 1][rows])
+            delta *= derivative(h_prev, workspace.derivatives[layer - 1][rows])
+        return coef_shares[::-1], intercept_shares[::-1]
 
 
 class SigmoidMLPClassifier(ClassifierTask, _BaseMLP):

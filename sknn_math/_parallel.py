@@ -8,7 +8,9 @@ Every estimator asks here and nowhere else:
 - :func:`map_in_order` — a chunked pass over the data on one worker thread per
   core (the SOM's epochs and measures);
 - :func:`chunk_n_rows` — rows per chunk, within ``working_memory`` and, for
-  passes that stream a distance block, within the CPU cache.
+  passes that stream a distance block, within the CPU cache;
+- :func:`row_blocks` — the row blocks of a network's batch, each within a
+  core's cache, one per worker thread or more.
 """
 
 import contextlib
@@ -37,6 +39,12 @@ TINY_PRODUCT_MULTIPLY_ADDS = 2**18
 # A chunk whose distance block stays in the CPU cache: larger blocks make the
 # matrix product memory-bound, smaller ones pay the per-call overhead.
 CACHE_BYTES = 4 * 2**20
+
+# A block of a network's batch whose hidden layers stay in one core's cache
+# between the product that writes them and the element-wise passes that read
+# them: over a batch whose hidden layer is megabytes, those passes would each
+# wait on memory, and they are most of a large batch's time after the products.
+BLOCK_BYTES = 2**20
 
 
 @cache
@@ -178,3 +186,18 @@ def map_in_order(work, items, *, n_workers=None):
             if item is not None:
                 pending.append(pool.submit(work, item))
             yield result
+
+
+def row_blocks(n_rows, row_bytes):
+    """Slices of ``range(n_rows)``, in order, of lengths that differ by one at
+    most, each within :data:`BLOCK_BYTES` at ``row_bytes`` a row (or one row),
+    as many as the worker threads or a multiple of them; one slice when the
+    rows fit in one block."""
+    block_rows = max(BLOCK_BYTES // row_bytes, 1)
+    if n_rows <= block_rows:
+        return [slice(0, n_rows)]
+    n_workers = n_worker_threads()
+    n_blocks = -(-n_rows // block_rows)
+    n_blocks = min(-(-n_blocks // n_workers) * n_workers, n_rows)
+    bounds = [n_rows * k // n_blocks for k in range(n_blocks + 1)]
+    return [slice(start, stop) for start, stop in zip(bounds[:-1], bounds[1:])]

@@ -8,11 +8,17 @@ import pytest
 from sklearn import config_context
 from threadpoolctl import threadpool_info, threadpool_limits
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from sknn_math import ElmanRegressor, SigmoidMLPClassifier
 from sknn_math._parallel import (
+    BLOCK_BYTES,
     blas_threads_for,
     chunk_n_rows,
     map_in_order,
+    n_worker_threads,
+    row_blocks,
     single_threaded_blas,
 )
 
@@ -85,6 +91,27 @@ def test_chunk_n_rows_respects_working_memory_and_cache():
             assert chunk_n_rows(2**21, 10) == 1  # a row larger than the budget
     with config_context(working_memory=1024):
         assert chunk_n_rows(1024, 10**9, fit_in_cache=True) == 4 * 1024
+
+
+@given(n_rows=st.integers(1, 10**5), row_bytes=st.integers(1, 2 * BLOCK_BYTES),
+       n_workers=st.sampled_from(["1", "2", "3"]))
+def test_row_blocks_cover_the_rows_in_blocks_within_the_cache(n_rows, row_bytes,
+                                                              n_workers):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("OMP_NUM_THREADS", n_workers)
+        blocks = row_blocks(n_rows, row_bytes)
+        n_workers = n_worker_threads()  # at most the cores
+    starts = [block.start for block in blocks]
+    stops = [block.stop for block in blocks]
+    assert starts == [0, *stops[:-1]] and stops[-1] == n_rows  # all, in order
+    lengths = [stop - start for start, stop in zip(starts, stops, strict=True)]
+    assert min(lengths) >= 1 and max(lengths) - min(lengths) <= 1  # even shares
+    assert max(lengths) * row_bytes <= BLOCK_BYTES or max(lengths) == 1
+    if n_rows * row_bytes <= BLOCK_BYTES:
+        assert len(blocks) == 1
+    elif len(blocks) < n_rows:
+        # every worker thread gets as many blocks
+        assert len(blocks) % n_workers == 0
 
 
 @pytest.mark.parametrize("n_workers", [1, 3])
