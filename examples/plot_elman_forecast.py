@@ -48,14 +48,18 @@ print(f"{X.shape[0]} windows of {X.shape[1]} steps")
 # %%
 # One step ahead
 # --------------
-# Sixteen tanh units, trained with L-BFGS. The one-step-ahead R² on the test
-# windows is close to what the noise allows: the noise alone accounts for about
-# 2 % of the variance. A linear autoregressive model (ridge regression on the
-# same windows) is the baseline every forecaster should beat or match.
-rnn = ElmanRegressor(hidden_size=16, solver="lbfgs", max_iter=150,
+# Sixteen tanh units, trained with L-BFGS and a penalty far weaker than the
+# default (``alpha=0.1`` rather than 3.0, which suits short series): the
+# default's shrunken weights still predict one step well, but they damp the
+# oscillation, and a recursive forecast then fades towards zero within a
+# hundred steps. The one-step-ahead R² on the test windows is close to what
+# the noise allows: the noise alone accounts for about 2 % of the variance. A
+# linear autoregressive model (ridge regression on the same windows) is the
+# baseline every forecaster should beat or match.
+rnn = ElmanRegressor(hidden_size=16, solver="lbfgs", alpha=0.1, max_iter=500,
                      random_state=0)
 with warnings.catch_warnings():
-    # 150 L-BFGS iterations are plenty here; the last ones polish the noise
+    # 500 L-BFGS iterations are a budget; the last ones polish the noise
     warnings.simplefilter("ignore", ConvergenceWarning)
     rnn.fit(X_train, y_train)
 ridge = Ridge(alpha=1.0).fit(X_train, y_train)
@@ -69,8 +73,12 @@ print(f"best possible (noise-free signal): "
 # -------------------------------
 # :meth:`~sknn_math.ElmanRegressor.forecast` continues the last 25 steps the
 # model was trained on: each prediction becomes the newest step of the window
-# and the model predicts again. Nothing of the test period is seen. The forecast follows the clean
-# signal, not the noise, and drifts slowly as the errors compound.
+# and the model predicts again. Nothing of the test period is seen. The
+# forecast follows the clean signal, not the noise, and drifts slowly as the
+# errors compound; ridge's recursive forecast does the same. How far each
+# drifts in a hundred steps depends on small differences in the fitted
+# weights: other seeds of the network give an RMSE between 0.06 and 0.16
+# against the clean signal, on a par with ridge.
 n_steps = 100
 start = n_train + window  # the first step never seen in training
 last_window = series[start - window:start][np.newaxis]
