@@ -1,7 +1,7 @@
 """
-=======================================
+==========================================
 Forecasting a real series: Mauna Loa CO₂
-=======================================
+==========================================
 
 The weekly CO₂ concentration measured at Mauna Loa from 1958 to 2001, shipped
 with statsmodels (``statsmodels.datasets.co2``), rises by about 1.5 ppm a year
