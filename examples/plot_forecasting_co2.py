@@ -138,10 +138,10 @@ for name, mae in level_mae.items():
 # training years, but the test years lie beyond them: the scaled levels climb
 # from +1.9 to +3.3 standard deviations, where training ended at +2.1. Each
 # tanh unit saturates at ±1, so the output is bounded by ``Σ |W_hy| + b_y``
-# and cannot follow the series where it has never been. Its one-month error is several times the
-# differenced model's, and fed its own predictions it loses both the cycle and
-# the trend. A linear model extrapolates, a bounded one does not; differencing
-# turns the trend into a mean change the network can learn.
+# and cannot follow the series where it has never been. Its one-month error is
+# several times the differenced model's, and fed its own predictions it loses
+# both the cycle and the trend. A linear model extrapolates, a bounded one does
+# not; differencing turns the trend into a mean change the network can learn.
 X_level, y_level = make_windows(level, window)
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", ConvergenceWarning)

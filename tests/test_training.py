@@ -375,7 +375,8 @@ def test_l1_proximal_steps_reach_the_lasso_solution_and_its_zeros(solver, moment
 def test_early_stopping_that_is_ignored_says_so_and_names_the_cure(Estimator):
     X, y = _data(Estimator)
     lbfgs = _small(Estimator, early_stopping=True, solver="lbfgs", max_iter=3)
-    with pytest.warns(UserWarning, match="ignored by solver='lbfgs'.*Use solver='adam'"):
+    with pytest.warns(UserWarning,
+                      match="ignored by solver='lbfgs'.*Use solver='adam'"):
         lbfgs.fit(X, y)
     assert lbfgs.validation_scores_ is None
     online = _small(Estimator, early_stopping=True)
