@@ -801,3 +801,60 @@ def test_2d_windows_of_several_features_read_one_per_step_warn(scaled):
         net.set_params(n_features_per_step=1).fit(X3, y)
         net.fit(Xu, yu)
         net.fit(np.random.RandomState(0).normal(size=(50, 10)), np.ones(50))
+
+
+# ----------------------------------------------------------------------
+# The batch's chains of steps in row parts on worker threads
+@pytest.fixture
+def parts(monkeypatch):
+    """Set how many worker threads the passes may use, splitting even tiny
+    products (every step, and the recurrent gradient, then runs in parts)."""
+    import sknn_math._elman as elman
+
+    monkeypatch.setattr(elman, "_PART_PRODUCT_BYTES", 1)
+
+    def use(n_workers):
+        monkeypatch.setattr(elman, "n_worker_threads", lambda: n_workers)
+
+    return use
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("truncate", [None, 3])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_batch_parts_give_the_gradient_and_states_of_one_pass(parts, activation,
+                                                               truncate, dtype):
+    rng = np.random.RandomState(3)
+    # padding too: the mask is sliced with the rows
+    X = pad_sequences([rng.normal(size=T) for T in (6, 2, 5, 6, 1, 4, 6, 3)])
+    X, Y = X.astype(dtype), rng.normal(size=(8, 2))
+    est = ElmanRegressor(hidden_size=64, activation=activation,
+                         bptt_truncate=truncate, max_iter=2,
+                         random_state=0).fit(X, Y)
+    results = {}
+    for n_workers in (1, 3):  # 3 parts of 8 rows: unequal, more than the cores
+        parts(n_workers)
+        _, loss, grad, _ = loss_and_gradient(est, X, Y, None)
+        results[n_workers] = loss, grad, est.hidden_states(X), est.predict(X)
+    eps = np.finfo(dtype).eps
+    (loss1, grad1, states1, pred1), (loss3, grad3, states3, pred3) = results.values()
+    assert loss3 == pytest.approx(loss1, rel=100 * np.finfo(np.float64).eps)
+    assert_allclose(grad3, grad1, rtol=1e-12, atol=1e-12 * np.abs(grad1).max())
+    assert states3.dtype == pred3.dtype == dtype
+    assert_allclose(states3, states1, rtol=100 * eps, atol=100 * eps)
+    assert_allclose(pred3, pred1, rtol=100 * eps, atol=100 * eps)
+    assert np.all(states3[np.isnan(X)] == 0)  # padded steps hold h_0 = 0
+
+
+def test_batch_parts_keep_the_callers_overflow_handling(parts):
+    # logistic's e^{-z} overflows to inf for very negative z, on purpose; the
+    # prediction ignores that overflow, and must on the worker threads too
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 5))
+    est = ElmanRegressor(hidden_size=8, activation="logistic", max_iter=2,
+                         random_state=0).fit(X, X[:, 0])
+    parts(2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pred = est.predict(1e6 * X)
+    assert np.all(np.isfinite(pred))
