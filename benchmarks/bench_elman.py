@@ -87,7 +87,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-sequences", type=int, default=5000)
     parser.add_argument("--n-steps", type=int, default=50)
-    parser.add_argument("--hidden", type=int, nargs="+", default=[32, 128])
+    parser.add_argument("--hidden", type=int, nargs="+", default=[32, 128, 256])
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--lr", type=float, default=1e-3)

@@ -44,7 +44,6 @@ from ._array_api import (
     xp_of,
 )
 from ._dask import is_dask_array
-from ._parallel import map_in_order, n_worker_threads
 from ._tasks import ClassifierTask, RegressorTask
 from ._training import BaseNetwork
 from ._validation import Interval, StrOptions, reject_non_numeric
@@ -363,76 +362,6 @@ def _target_columns(target, series):
     return target if isinstance(target, Integral) else picked
 
 
-# The size of one part's product (rows · H · H · itemsize) below which a thread
-# of its own does not pay: each step hands the GIL between the threads, and on
-# two cores shared with other work a training batch of 64 sequences measured
-# 15 % faster in two parts at H = 256 in float64, but 5-15 % slower in float32
-# and at H = 128 (parts of 2**23 and 2**22).
-_PART_PRODUCT_BYTES = 2**24
-
-
-def _in_row_parts(recur, buffer, H):
-    """Run ``recur(rows)``, the chain of time steps of some of the batch's
-    sequences, over row slices of the time-major ``buffer`` (T, n, H), one per
-    worker thread where the steps are large enough, else once over every row.
-
-    Why: each step's (n × H)·(H × H) product waits for the one before and is too
-    small for BLAS to split over cores, but the sequences of a batch are
-    independent, so parts of the batch run their whole chains side by side with
-    BLAS on one thread each, meeting once at the end rather than at every step.
-    """
-    n = buffer.shape[1]
-    n_parts = 1
-    if isinstance(buffer, np.ndarray):
-        n_parts = min(n_worker_threads(),
-                      n * H * H * buffer.itemsize // _PART_PRODUCT_BYTES)
-    if n_parts <= 1:
-        recur(slice(None))
-        return
-    for _ in map_in_order(_with_errstate(recur), _even_slices(n, n_parts)):
-        pass
-
-
-def _even_slices(n, n_parts):
-    """``n_parts`` slices of ``range(n)`` in order, lengths differing by one."""
-    bounds = [n * p // n_parts for p in range(n_parts + 1)]
-    return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
-
-
-def _with_errstate(work):
-    """``work`` under the caller's floating-point error handling, which NumPy
-    keeps per thread (a worker thread would warn where the caller ignores)."""
-    errstate = np.geterr()
-
-    def run(item):
-        with np.errstate(**errstate):
-            return work(item)
-
-    return run
-
-
-def _recurrent_gradient(h_prev, D_rows, out):
-    """∂ℓ/∂W_hh = h_prevᵀ D over the stacked rows of every step, into ``out``.
-
-    Why in row blocks of the result: the fit keeps BLAS on one thread for the
-    recurrence's sake, and this (H × k·n)·(k·n × H) product, as large as all
-    the steps' products of a direction together, then runs on one core; each
-    block of rows of W_hh's gradient is a product of its own, one per thread.
-    """
-    H = out.shape[0] if isinstance(out, np.ndarray) else 0
-    n_parts = 1
-    if H:
-        n_parts = min(n_worker_threads(), H // 32, h_prev.shape[0] * H * H
-                      * h_prev.itemsize // _PART_PRODUCT_BYTES)
-    if n_parts <= 1:
-        return matmul(h_prev.T, D_rows, out=out)
-    for _ in map_in_order(
-            lambda rows: matmul(h_prev[:, rows].T, D_rows, out=out[rows]),
-            _even_slices(H, n_parts)):
-        pass
-    return out
-
-
 class _BaseElman(BaseNetwork):
     """Parameters, forward pass and BPTT of a single-layer Elman network."""
 
@@ -601,23 +530,20 @@ class _BaseElman(BaseNetwork):
         states += b_h
         workspace.states = states
         activation = ACTIVATIONS[self.activation]
-
-        def recur(rows):
-            # On NumPy z_t is a view of the state buffer and every step works in
-            # place there; the array API kernels return h_t, which is stored.
-            hW = workspace.step[rows, ...]
-            for t in range(T):
-                z = states[t, rows, ...]
-                if t > 0:  # h_0 = 0: z_1 = x_1 W_xh + b_h
-                    hW = matmul(states[t - 1, rows, ...], W_hh, out=hW)
-                    z += hW  # z_t = x_t W_xh + b_h + h_{t-1} W_hh
-                h = activation(z)  # h_t = σ(z_t)
-                if observed is not None:
-                    h *= observed[t, rows, ...]
-                if not isinstance(states, np.ndarray):
-                    states[t, rows, ...] = h
-
-        _in_row_parts(recur, states, H)
+        # On NumPy z_t is a view of the state buffer and every step works in place
+        # there; the array API kernels return h_t, which is stored into the buffer.
+        in_place = isinstance(states, np.ndarray)
+        hW = workspace.step
+        for t in range(T):
+            z = states[t, ...]
+            if t > 0:  # h_0 = 0: z_1 = x_1 W_xh + b_h
+                hW = matmul(states[t - 1, ...], W_hh, out=hW)
+                z += hW  # z_t = x_t W_xh + b_h + h_{t-1} W_hh
+            h = activation(z)  # h_t = σ(z_t)
+            if observed is not None:
+                h *= observed[t, ...]
+            if not in_place:
+                states[t, ...] = h
         # ŷ's pre-activation from the last state: z = h_T W_hy + b_y
         Z = matmul(states[T - 1, ...], W_hy, out=workspace.output)
         Z += b_y
@@ -647,18 +573,14 @@ class _BaseElman(BaseNetwork):
             D *= workspace.observed[first:, ...]
         # ∂ℓ/∂h_T = δ_out W_hyᵀ, into the forward pass's scratch
         dh = matmul(delta, W_hy.T, out=workspace.step)
-
-        def recur(rows):
-            dh_rows = dh[rows, ...]
-            for j in range(k - 1, -1, -1):
-                delta_t = D[j, rows, ...]  # a view of D on NumPy, written in place
-                delta_t *= dh_rows  # δ_t = ∂ℓ/∂h_t ⊙ σ'(z_t)
-                if not isinstance(D, np.ndarray):
-                    D[j, rows, ...] = delta_t
-                if j > 0:  # ∂ℓ/∂h_{t-1} = δ_t W_hhᵀ
-                    dh_rows = matmul(delta_t, W_hh.T, out=dh_rows)
-
-        _in_row_parts(recur, D, H)
+        in_place = isinstance(dh, np.ndarray)
+        for j in range(k - 1, -1, -1):
+            delta_t = D[j, ...]  # a view of D on NumPy, written in place
+            delta_t *= dh  # δ_t = ∂ℓ/∂h_t ⊙ σ'(z_t)
+            if not in_place:
+                D[j, ...] = delta_t
+            if j > 0:
+                dh = matmul(delta_t, W_hh.T, out=dh)  # ∂ℓ/∂h_{t-1} = δ_t W_hhᵀ
 
         # Σ_t x_tᵀ δ_t and Σ_t h_{t-1}ᵀ δ_t as one product each over k·n rows.
         D_rows = reshape(D, (k * n, H))
@@ -667,10 +589,11 @@ class _BaseElman(BaseNetwork):
         grad_b_h = column_sums(D_rows, out=intercept_grads[0])
         if first > 0:
             h_prev = reshape(states[first - 1:T - 1, ...], (k * n, H))
+            grad_W_hh = matmul(h_prev.T, D_rows, out=coef_grads[1])
         else:  # h_0 = 0 adds nothing for the first step
             h_prev = reshape(states[:T - 1, ...], ((T - 1) * n, H))
-            D_rows = reshape(D[1:, ...], ((T - 1) * n, H))
-        grad_W_hh = _recurrent_gradient(h_prev, D_rows, coef_grads[1])
+            grad_W_hh = matmul(h_prev.T, reshape(D[1:, ...], ((T - 1) * n, H)),
+                               out=coef_grads[1])
         # NumPy wrote into these views; the array API results are stored
         coef_grads[:] = [grad_W_xh, grad_W_hh, grad_W_hy]
         intercept_grads[:] = [grad_b_h, grad_b_y]
