@@ -255,8 +255,10 @@ def fitted_arrays_to(estimator, namespace):
     """
     if namespace is not None and namespace.is_numpy:
         return
+    # the constructor's parameters (an init array) are the user's: never moved
+    parameters = set(estimator.get_params(deep=False))
     for name, value in list(vars(estimator).items()):
-        if name == "classes_":
+        if name == "classes_" or name in parameters:
             continue
         if namespace is None:
             if _has_namespace(value):

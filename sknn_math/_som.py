@@ -616,6 +616,7 @@ class SelfOrganizingMap(
         self._check_algorithm()
         first_call = not (partial and hasattr(self, "codebook_"))
         if not first_call:
+            check_fit_namespace(X, self, attribute="codebook_", method="partial_fit")
             self._check_fitted_geometry()
         data = dask_training_data(
             X, sample_weight,
@@ -652,9 +653,15 @@ class SelfOrganizingMap(
         if not first_call:
             check_fit_namespace(X, self, attribute="codebook_", method="partial_fit")
             self._check_fitted_geometry()
-            fitted_arrays_to(self, None)  # the host-side steps read NumPy
+        # The work runs on a copy whose fitted arrays are on the host (the
+        # host-side steps read NumPy); it replaces this estimator only when it
+        # has succeeded, so a failed call leaves the model where it was.
+        work = copy.copy(self)
+        if hasattr(self, "_rng"):
+            work._rng = copy.deepcopy(self._rng)
+        fitted_arrays_to(work, None)
         X = validate_data(
-            self, X, reset=first_call, dtype=float_dtypes(namespace),
+            work, X, reset=first_call, dtype=float_dtypes(namespace),
             ensure_all_finite="allow-nan",
         )
         xp = namespace.xp
@@ -663,18 +670,20 @@ class SelfOrganizingMap(
                 "X holds NaN. Missing values are handled on NumPy arrays only: "
                 "fit on X moved to the host (NumPy), or impute them first."
             )
-        if not first_call and X.dtype != namespace.asarray(self.codebook_).dtype:
-            X = xp.astype(X, namespace.asarray(self.codebook_).dtype)
+        if not first_call and X.dtype != namespace.asarray(work.codebook_).dtype:
+            X = xp.astype(X, namespace.asarray(work.codebook_).dtype)
         # The weights' checks and rules of copies run on the host (n floats);
         # the kernels read them from the device (ArrayAPIData).
         sample_weight = check_sample_weight(
             follow_X(None, sample_weight), _host_rows(X), np.float64)
         data = ArrayAPIData(X, sample_weight, namespace)
         if partial:
-            self._partial_fit(data, y, first_call)
+            work._partial_fit(data, y, first_call)
         else:
-            self._fit(data, y)
-        fitted_arrays_to(self, namespace)
+            work._fit(data, y)
+        fitted_arrays_to(work, namespace)
+        self.__dict__.clear()
+        self.__dict__.update(work.__dict__)
         return self
 
     def _fitted_state(self, W, data):
@@ -682,7 +691,7 @@ class SelfOrganizingMap(
         ``data``, for a callback's snapshot of the model in the middle of
         ``fit``."""
         snapshot = copy.copy(self)
-        snapshot.codebook_ = W.copy()
+        snapshot.codebook_ = to_numpy_array(W).copy()
         snapshot.hits_ = np.zeros(W.shape[0])
         snapshot._finalize(data)
         names = ("codebook_", "hits_", "quantization_error_", "topographic_error_",
@@ -727,6 +736,8 @@ class SelfOrganizingMap(
         if not namespace.is_numpy:
             return self._fit_array_api(X, y, sample_weight, namespace, partial=True)
         first_call = not hasattr(self, "codebook_")
+        if not first_call:
+            check_fit_namespace(X, self, attribute="codebook_", method="partial_fit")
         X = validate_data(
             self, X, reset=first_call, dtype=[np.float64, np.float32],
             ensure_all_finite="allow-nan",
@@ -1346,7 +1357,7 @@ class SelfOrganizingMap(
         if sample_weight is not None:
             sample_weight = namespace.asarray(sample_weight.astype(
                 np.float32 if X.dtype == namespace.xp.float32 else np.float64))
-        _, error_sum, wrong_sum, _ = device_bmu_and_errors(
+        _, error_sum, wrong_sum = device_bmu_and_errors(
             namespace, X, sample_weight, self._device_codebook(namespace, X),
             to_numpy_array(self.unit_coordinates_), self._periods())
         return error_sum / total, wrong_sum / total

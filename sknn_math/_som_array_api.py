@@ -108,6 +108,31 @@ def _exact_units(ns, X_chunk, ops, bmu, rows_mask):
     return ns.asarray(bmu_host)
 
 
+def _exact_second(ns, X_chunk, X_c, ops, bmu, bmu2):
+    """``(bmu, bmu2)`` with the best two units of the rows near far prototypes
+    (as :func:`_chunk_scores` flags them, or whose second unit is far) ranked
+    by float64 differences on the host, as ``best_units(second=True)`` does."""
+    xp = ns.xp
+    if ops.far_units is None:
+        return bmu, bmu2
+    far = (xp.take(ops.far_units, bmu) | xp.take(ops.far_units, bmu2)
+           | (xp.sum(X_c * X_c, axis=1) > ops.far_sq))
+    if not bool(xp.any(far)):
+        return bmu, bmu2
+    best, second = ns.to_numpy(bmu).astype(np.intp), ns.to_numpy(bmu2).astype(np.intp)
+    rows = np.flatnonzero(ns.to_numpy(far))
+    X_rows = ns.to_numpy(xp.take(X_chunk, ns.asarray(rows), axis=0))
+    W = ops.host.W
+    step = chunk_n_rows(W.size * 8, rows.size)
+    for start in range(0, rows.size, step):
+        diff = X_rows[start:start + step, None, :].astype(np.float64) - W[None]
+        order = np.argsort(np.einsum("ijk,ijk->ij", diff, diff), axis=1,
+                           kind="stable")
+        best[rows[start:start + step]] = order[:, 0]
+        second[rows[start:start + step]] = order[:, 1]
+    return ns.asarray(best), ns.asarray(second)
+
+
 def _unit_sums(ns, bmu, values, n_units):
     """Σ_i values[i] over the rows whose unit is j, shape (n_units, width).
 
@@ -194,28 +219,35 @@ def best_matching_units(ns, X, W):
 
 
 def unit_distances(ns, X, W):
-    """Euclidean distance of every row to every unit, (n_samples, n_units)."""
+    """Euclidean distance of every row to every unit, (n_samples, n_units), in
+    X's dtype.
+
+    Formed in float64 from the centred product, as NumPy's ``transform`` forms
+    it (scikit-learn's ``euclidean_distances`` upcasts float32 chunks): in the
+    data's dtype, ‖x − μ‖² − 2G cancels to nothing next to a far prototype.
+    """
     xp = ns.xp
     ops = _Operands(ns, W, X.dtype)
     n_samples, n_features = X.shape
+    W_c = ops.W64 - ops.mu64
+    half_sq = -0.5 * xp.sum(W_c * W_c, axis=1)
     parts = []
-    for rows in _chunks(n_samples, W.shape[0], n_features, _itemsize(ns, X.dtype)):
-        X_c = X[rows, :] - ops.mu
-        G = X_c @ xp.matrix_transpose(ops.W_c) + ops.half_sq
+    for rows in _chunks(n_samples, W.shape[0], n_features, 8):
+        X_c = xp.astype(X[rows, :], xp.float64) - ops.mu64
+        G = X_c @ xp.matrix_transpose(W_c) + half_sq
         d_sq = xp.sum(X_c * X_c, axis=1)[:, None] - 2 * G
-        parts.append(xp.sqrt(xp.clip(d_sq, 0, None)))
+        parts.append(xp.astype(xp.sqrt(xp.clip(d_sq, 0, None)), X.dtype))
     return xp.concat(parts, axis=0)
 
 
 def bmu_and_errors(ns, X, sample_weight, W, coords, periods):
-    """Best units, Σ s‖x − w_c‖, Σ s[c, c₂ not adjacent] and the hits per unit
-    (float64, in the namespace) of codebook ``W`` on ``X``."""
+    """Best units (in the namespace), Σ s‖x − w_c‖ and Σ s[c, c₂ not adjacent]
+    of codebook ``W`` on ``X``."""
     xp = ns.xp
     n_samples, n_features = X.shape
     n_units = W.shape[0]
     ops = _Operands(ns, W, X.dtype)
     adjacency = ns.asarray(grid_adjacency(coords, periods).ravel())
-    hits = xp.zeros(n_units, dtype=xp.float64, device=ns.device)
     error_sum = wrong_sum = 0.0
     parts = []
     for rows in _chunks(n_samples, n_units, n_features, _itemsize(ns, X.dtype)):
@@ -227,11 +259,11 @@ def bmu_and_errors(ns, X, sample_weight, W, coords, periods):
         one_hot = xp.arange(n_units, device=ns.device)[None, :] == bmu[:, None]
         if n_units > 1:
             bmu2 = xp.argmax(xp.where(one_hot, -xp.inf, G), axis=1)
+            bmu, bmu2 = _exact_second(ns, X[rows, :], X_c, ops, bmu, bmu2)
             adjacent = xp.take(adjacency, bmu * n_units + bmu2)
             wrong_sum += float(xp.sum(xp.where(adjacent, 0.0, s)))
-        hits += _unit_sums(ns, bmu, s[:, None], n_units)[:, 0]
         parts.append(bmu)
-    return xp.concat(parts), error_sum, wrong_sum, hits
+    return xp.concat(parts), error_sum, wrong_sum
 
 
 class ArrayAPIData:
@@ -352,7 +384,7 @@ class ArrayAPIData:
         """``(bmu, error_sum, wrong_sum, hits)`` on the host, as
         :meth:`._som_data.InMemoryData.results` gives them."""
         ns = self.ns
-        bmu, error_sum, wrong_sum, _ = bmu_and_errors(
+        bmu, error_sum, wrong_sum = bmu_and_errors(
             ns, self.X, self.scaled_weight, ns.asarray(W), coords, periods)
         bmu = ns.to_numpy(bmu).astype(np.intp, copy=False)
         hits = np.bincount(bmu, weights=self.sample_weight, minlength=W.shape[0])

@@ -459,3 +459,73 @@ def test_activation_kernels_agree_on_every_namespace(Z, name, dtype):
                       _activations.row_max):
         assert_allclose(np.asarray(reduction(strict.asarray(Z))), reduction(Z),
                         rtol=8 * np.finfo(dtype).eps * Z.shape[1], atol=1e-4)
+
+
+def _far_cluster_codebook_case():
+    """The reviewer's case: a 40-row cluster at 1e4 and three far units, two of
+    them adjacent, on float32 data."""
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((400, 3)).astype(np.float32)
+    X[:40] = (1e4 + rng.standard_normal((40, 3))).astype(np.float32)
+    return X
+
+
+def test_som_device_transform_and_errors_equal_numpy_next_to_far_units():
+    torch = pytest.importorskip("torch")
+    X = _far_cluster_codebook_case()
+    som = sknn_math.SelfOrganizingMap(5, 5, max_iter=5, random_state=0).fit(X)
+    som_t = clone(som)
+    with sklearn.config_context(array_api_dispatch=True):
+        som_t.fit(torch.asarray(X))
+        distances = som_t.transform(torch.asarray(X)).numpy()
+        te = som_t.topographic_error(torch.asarray(X))
+    home = som_t.to_numpy()
+    exact = np.sqrt(((X.astype(np.float64)[:, None] - home.codebook_.astype(
+        np.float64)[None]) ** 2).sum(axis=2))
+    assert_allclose(distances, exact, rtol=1e-5, atol=1e-3)
+    assert te == pytest.approx(home.topographic_error(X), abs=1e-12)
+
+
+def test_som_failed_device_partial_fit_leaves_the_model_on_the_device():
+    torch = pytest.importorskip("torch")
+    X, _ = _data(np.float64)
+    som = sknn_math.SelfOrganizingMap(3, 3, max_iter=3, random_state=0)
+    with sklearn.config_context(array_api_dispatch=True):
+        som.partial_fit(torch.asarray(X))
+        with pytest.raises(ValueError, match="features"):
+            som.partial_fit(torch.asarray(X[:, :3]))
+        assert torch.is_tensor(som.codebook_)
+        som.predict(torch.asarray(X))
+    with pytest.raises(ValueError, match="to_numpy"):
+        som.partial_fit(X)
+
+
+def test_som_fit_on_the_device_leaves_the_init_parameter_alone():
+    torch = pytest.importorskip("torch")
+    X, _ = _data(np.float64)
+    init = X[:9].copy()
+    som = sknn_math.SelfOrganizingMap(3, 3, init=init, max_iter=2)
+    with sklearn.config_context(array_api_dispatch=True):
+        som.fit(torch.asarray(X))
+    assert som.get_params()["init"] is init
+
+
+def test_som_callback_snapshot_of_a_device_fit_is_a_numpy_model():
+    """What the fit hands scikit-learn's callbacks at the end of an epoch (the
+    fitted state of the codebook so far) is built on the host, also when the
+    epochs run on the device."""
+    torch = pytest.importorskip("torch")
+    from sknn_math._array_api import namespace_of
+    from sknn_math._som_array_api import ArrayAPIData
+
+    X, _ = _data(np.float64)
+    som = sknn_math.SelfOrganizingMap(3, 3, max_iter=3, n_clusters=2,
+                                      random_state=0)
+    with sklearn.config_context(array_api_dispatch=True):
+        som.fit(torch.asarray(X))
+        data = ArrayAPIData(torch.asarray(X), None, namespace_of(torch.asarray(X)))
+        snapshot = som.to_numpy()._fitted_state(som.codebook_, data)
+    assert isinstance(snapshot["codebook_"], np.ndarray)
+    assert_allclose(snapshot["codebook_"], som.to_numpy().codebook_)
+    assert snapshot["quantization_error_"] == pytest.approx(
+        som.quantization_error_, rel=1e-12)
