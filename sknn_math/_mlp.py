@@ -22,7 +22,7 @@ from sklearn.utils.extmath import safe_sparse_dot
 
 from ._activations import ACTIVATIONS, DERIVATIVES, column_sums, matmul
 from ._array_api import namespace_of_array
-from ._parallel import map_in_order, row_blocks
+from ._parallel import map_in_order, row_block_groups
 from ._tasks import ClassifierTask, RegressorTask
 from ._training import BaseNetwork
 from ._validation import StrOptions
@@ -42,15 +42,16 @@ class _MLPWorkspace:
     and then, in place, h_l = σ(z_l); ``deltas[l]`` holds δ_l of hidden layer l+1
     and ``derivatives[l]`` its σ'(z). (On another namespace than NumPy the
     kernels return new arrays, which replace the buffers in these lists.)
-    ``blocks`` are the slices of rows the passes take one at a time (one slice:
-    the whole batch at once).
+    ``block_groups`` are the row blocks of the passes, a group of consecutive
+    blocks per task of a worker thread (one block: the whole batch at once,
+    on BLAS's threads).
     """
 
     n_rows: int
     activations: list
     deltas: list
     derivatives: list
-    blocks: list
+    block_groups: list
 
 
 class _BaseMLP(BaseNetwork):
@@ -92,33 +93,42 @@ class _BaseMLP(BaseNetwork):
         return self._model_dtype().itemsize * (n_columns + 2 * widths)
 
     def _product_multiply_adds(self, n_rows, n_columns):
-        return n_rows * max(math.prod(W.shape) for W in self.coefs_)
+        # with the passes in row blocks, no product spans more than a block
+        groups = self._row_block_groups(n_rows)
+        rows = max(block.stop - block.start for group in groups for block in group)
+        return rows * max(math.prod(W.shape) for W in self.coefs_)
+
+    def _row_block_groups(self, n_rows):
+        """The row blocks of the passes over ``n_rows`` rows, in groups for the
+        worker threads (``_parallel.row_block_groups``); on another namespace,
+        or with no hidden layer (no element-wise pass to share), one block."""
+        if not isinstance(self.coefs_[0], np.ndarray) or len(self.coefs_) == 1:
+            return [[slice(0, n_rows)]]
+        return row_block_groups(n_rows, max(math.prod(W.shape) for W in self.coefs_))
 
     def _make_workspace(self, n_rows, n_columns, dtype, *, training=True):
-        xp = namespace_of_array(self.coefs_[0])
+        empty = namespace_of_array(self.coefs_[0]).empty
         widths = [W.shape[1] for W in self.coefs_]
         hidden = widths[:-1] if training else []
-        blocks = [slice(0, n_rows)]
-        if isinstance(self.coefs_[0], np.ndarray) and len(widths) > 1:
-            # a row's hidden units, their deltas and derivatives
-            row_bytes = np.dtype(dtype).itemsize * 3 * sum(widths[:-1])
-            blocks = row_blocks(n_rows, row_bytes)
         return _MLPWorkspace(
             n_rows=n_rows,
-            activations=[None] + [xp.empty((n_rows, w), dtype) for w in widths],
-            deltas=[xp.empty((n_rows, w), dtype) for w in hidden],
-            derivatives=[xp.empty((n_rows, w), dtype) for w in hidden],
-            blocks=blocks,
+            activations=[None] + [empty((n_rows, w), dtype) for w in widths],
+            deltas=[empty((n_rows, w), dtype) for w in hidden],
+            derivatives=[empty((n_rows, w), dtype) for w in hidden],
+            block_groups=self._row_block_groups(n_rows),
         )
 
     def _forward_pass(self, X, coefs, intercepts, workspace):
         workspace.activations[0] = X
-        if len(workspace.blocks) == 1 or not isinstance(X, np.ndarray):
+        groups = workspace.block_groups
+        if len(groups) == 1 and len(groups[0]) == 1 or not isinstance(X, np.ndarray):
             return self._forward_all_rows(coefs, intercepts, workspace)
-        # Large batches in row blocks, on every core (see _parallel.row_blocks)
-        for _ in map_in_order(
-                lambda rows: self._forward_rows(rows, coefs, intercepts, workspace),
-                workspace.blocks):
+
+        def forward_group(group):
+            for rows in group:
+                self._forward_rows(rows, coefs, intercepts, workspace)
+
+        for _ in map_in_order(forward_group, groups):
             pass
         return workspace.activations[-1]
 
@@ -156,26 +166,32 @@ class _BaseMLP(BaseNetwork):
 
     def _backward_pass(self, coefs, workspace, delta, coef_grads, intercept_grads):
         X = workspace.activations[0]
-        if len(workspace.blocks) == 1 or not isinstance(X, np.ndarray):
+        groups = workspace.block_groups
+        if len(groups) == 1 and len(groups[0]) == 1 or not isinstance(X, np.ndarray):
             self._backward_all_rows(coefs, workspace, delta, coef_grads,
                                     intercept_grads)
             return
-        # Row blocks on every core, each giving its share of the gradients of
-        # the layers above the first, summed in block order (the same bits on
-        # any number of threads); the first layer's h_0ᵀ δ_1 is one product over
-        # the batch, which BLAS spreads over the cores itself.
-        shares = map_in_order(
-            lambda rows: self._backward_rows(rows, coefs, workspace, delta),
-            workspace.blocks)
-        for k, (coef_shares, intercept_shares) in enumerate(shares):
-            for grad, share in zip(coef_grads[1:] + intercept_grads,
-                                   coef_shares + intercept_shares, strict=True):
+
+        def backward_group(group):
+            shares = self._backward_rows(group[0], coefs, workspace, delta)
+            for rows in group[1:]:
+                for share, more in zip(shares, self._backward_rows(
+                        rows, coefs, workspace, delta), strict=True):
+                    share += more
+            return shares
+
+        # Block by block on the worker threads, each block's share of the
+        # gradients summed in block order: the same bits whatever the threads'
+        # timing. Every product runs in a block, on one BLAS thread
+        # (_product_multiply_adds keeps the fit's BLAS on one thread): BLAS's
+        # own threads would spin between calls on the cores the blocks need.
+        for k, shares in enumerate(map_in_order(backward_group, groups)):
+            for grad, share in zip(coef_grads + intercept_grads, shares,
+                                   strict=True):
                 if k == 0:
                     np.copyto(grad, share)
                 else:
                     grad += share
-        first_delta = workspace.deltas[0] if len(coefs) > 1 else delta
-        np.dot(X.T, first_delta, out=coef_grads[0])
 
     def _backward_all_rows(self, coefs, workspace, delta, coef_grads,
                            intercept_grads):
@@ -197,22 +213,21 @@ class _BaseMLP(BaseNetwork):
 
     def _backward_rows(self, rows, coefs, workspace, delta):
         """Backpropagation over the slice ``rows`` of a dense NumPy batch: fills
-        the rows of every hidden delta and returns this block's share of
-        ∂ℓ/∂W_l for l ≥ 2 and of every ∂ℓ/∂b_l, as ``(coef_shares,
-        intercept_shares)`` in layer order."""
+        the rows of every hidden delta and returns this block's shares of
+        ∂ℓ/∂W_l and ∂ℓ/∂b_l, the weights' in layer order, then the biases'."""
         activations = workspace.activations
         derivative = DERIVATIVES[self.activation]
         delta = delta[rows]
         coef_shares, intercept_shares = [], []
         for layer in range(len(coefs) - 1, -1, -1):
-            intercept_shares.append(column_sums(delta))
-            if layer == 0:
-                break
             h_prev = activations[layer][rows]
             coef_shares.append(np.dot(h_prev.T, delta))
-            delta = np.dot(delta, coefs[layer].T, out=workspace.deltas[layer - 1][rows])
-            delta *= derivative(h_prev, workspace.derivatives[layer - 1][rows])
-        return coef_shares[::-1], intercept_shares[::-1]
+            intercept_shares.append(column_sums(delta))
+            if layer > 0:
+                delta = np.dot(delta, coefs[layer].T,
+                               out=workspace.deltas[layer - 1][rows])
+                delta *= derivative(h_prev, workspace.derivatives[layer - 1][rows])
+        return coef_shares[::-1] + intercept_shares[::-1]
 
 
 class SigmoidMLPClassifier(ClassifierTask, _BaseMLP):

@@ -9,8 +9,8 @@ Every estimator asks here and nowhere else:
   core (the SOM's epochs and measures);
 - :func:`chunk_n_rows` — rows per chunk, within ``working_memory`` and, for
   passes that stream a distance block, within the CPU cache;
-- :func:`row_blocks` — the row blocks of a network's batch, each within a
-  core's cache, one per worker thread or more.
+- :func:`row_block_groups` — the row blocks of a network's passes, small
+  products each, in a few groups per worker thread.
 """
 
 import contextlib
@@ -40,11 +40,14 @@ TINY_PRODUCT_MULTIPLY_ADDS = 2**18
 # matrix product memory-bound, smaller ones pay the per-call overhead.
 CACHE_BYTES = 4 * 2**20
 
-# A block of a network's batch whose hidden layers stay in one core's cache
-# between the product that writes them and the element-wise passes that read
-# them: over a batch whose hidden layer is megabytes, those passes would each
-# wait on memory, and they are most of a large batch's time after the products.
-BLOCK_BYTES = 2**20
+# Fewer rows than this in a block and each call's fixed cost outweighs what
+# the cache saves.
+MIN_BLOCK_ROWS = 32
+
+# Tasks per worker thread in a network's pass: each hand-off between threads
+# costs tens of microseconds, but a single task per worker would leave a pass
+# waiting on a core that another process holds.
+GROUPS_PER_WORKER = 2
 
 
 @cache
@@ -188,16 +191,31 @@ def map_in_order(work, items, *, n_workers=None):
             yield result
 
 
-def row_blocks(n_rows, row_bytes):
-    """Slices of ``range(n_rows)``, in order, of lengths that differ by one at
-    most, each within :data:`BLOCK_BYTES` at ``row_bytes`` a row (or one row),
-    as many as the worker threads or a multiple of them; one slice when the
-    rows fit in one block."""
-    block_rows = max(BLOCK_BYTES // row_bytes, 1)
-    if n_rows <= block_rows:
-        return [slice(0, n_rows)]
-    n_workers = n_worker_threads()
-    n_blocks = -(-n_rows // block_rows)
-    n_blocks = min(-(-n_blocks // n_workers) * n_workers, n_rows)
-    bounds = [n_rows * k // n_blocks for k in range(n_blocks + 1)]
-    return [slice(start, stop) for start, stop in zip(bounds[:-1], bounds[1:])]
+def row_block_groups(n_rows, row_multiply_adds):
+    """The rows of a network's passes, as groups of consecutive blocks: one
+    task of a worker thread per group, a block at a time within it.
+
+    Each block's products take at most :data:`SMALL_PRODUCT_MULTIPLY_ADDS` at
+    ``row_multiply_adds`` a row, so that one BLAS thread serves them while
+    the worker threads share the cores, element-wise passes included. There
+    are :data:`GROUPS_PER_WORKER` groups per worker thread, so that a worker
+    slowed by another process leaves its later groups to the others; within a
+    group, blocks differ in length by one at most. All rows are one block when
+    they fit in one, or when a block would hold fewer than
+    :data:`MIN_BLOCK_ROWS` rows: products that wide are worth BLAS's threads.
+    """
+    block_rows = SMALL_PRODUCT_MULTIPLY_ADDS // max(row_multiply_adds, 1)
+    if n_rows <= block_rows or block_rows < MIN_BLOCK_ROWS:
+        return [[slice(0, n_rows)]]
+    groups = []
+    n_groups = min(GROUPS_PER_WORKER * n_worker_threads(), n_rows // MIN_BLOCK_ROWS)
+    for group in _even_slices(0, n_rows, n_groups):
+        n_blocks = -(-(group.stop - group.start) // block_rows)
+        groups.append(_even_slices(group.start, group.stop, n_blocks))
+    return groups
+
+
+def _even_slices(start, stop, n):
+    """``n`` slices of ``range(start, stop)``, in order, lengths within one."""
+    bounds = [start + (stop - start) * k // n for k in range(n + 1)]
+    return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]

@@ -99,13 +99,18 @@ def test_sparse_input_gives_the_dense_gradient():
     np.testing.assert_allclose(grad_sparse, grad_dense, rtol=1e-10, atol=1e-14)
 
 
-@pytest.fixture
-def small_row_blocks(monkeypatch):
-    """Blocks of a few hundred bytes, so that a batch of a few dozen rows takes
-    the passes' blocked path, on several threads."""
+def use_small_row_blocks(monkeypatch):
+    """Blocks of products of a few hundred multiply-adds, so that a batch of a
+    few dozen rows takes the passes' blocked path, on several threads."""
     import sknn_math._parallel
 
-    monkeypatch.setattr(sknn_math._parallel, "BLOCK_BYTES", 300)
+    monkeypatch.setattr(sknn_math._parallel, "SMALL_PRODUCT_MULTIPLY_ADDS", 200)
+    monkeypatch.setattr(sknn_math._parallel, "MIN_BLOCK_ROWS", 2)
+
+
+@pytest.fixture
+def small_row_blocks(monkeypatch):
+    use_small_row_blocks(monkeypatch)
 
 
 @pytest.mark.parametrize("hidden", [(), (5,), (4, 6)])
@@ -113,8 +118,6 @@ def small_row_blocks(monkeypatch):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_row_blocks_give_the_whole_batch_gradient(hidden, activation, dtype,
                                                   monkeypatch):
-    import sknn_math._parallel
-
     rng = np.random.RandomState(3)
     X = rng.normal(size=(61, 4)).astype(dtype)
     y = np.arange(61) % 3
@@ -127,12 +130,12 @@ def test_row_blocks_give_the_whole_batch_gradient(hidden, activation, dtype,
         params = pack_parameters(est.coefs_, est.intercepts_, dtype)
         workspace = est._make_workspace(61, 4, dtype)
         loss = est._loss_grad(params, X, Y, sample_weight, workspace)
-        return len(workspace.blocks), loss, params.grad.copy()
+        return sum(map(len, workspace.block_groups)), loss, params.grad.copy()
 
     n_blocks, loss, grad = loss_grad()
-    monkeypatch.setattr(sknn_math._parallel, "BLOCK_BYTES", 300)
+    use_small_row_blocks(monkeypatch)
     n_small_blocks, loss_blocked, grad_blocked = loss_grad()
-    assert n_blocks == 1 and n_small_blocks > 4 or not hidden
+    assert n_blocks == 1 and n_small_blocks >= 4 or not hidden
     assert grad_blocked.dtype == dtype
     # the same sums in another order: a few eps of the largest term
     eps = float(np.finfo(dtype).eps)
@@ -149,7 +152,7 @@ def test_gradient_in_row_blocks_matches_finite_differences(hidden,
     y = rng.randint(3, size=40)
     est = SigmoidMLPClassifier(hidden, alpha=0.3, max_iter=2,
                                random_state=0).fit(X, y)
-    assert len(est._make_workspace(40, 3, np.float64).blocks) > 4
+    assert sum(map(len, est._make_workspace(40, 3, np.float64).block_groups)) >= 4
     Y = est._label_binarizer.transform(y).astype(float)
     assert_gradient_matches_finite_differences(est, X, Y, rng.uniform(0.1, 2, 40))
 
@@ -166,7 +169,7 @@ def test_row_blocks_train_and_predict_as_the_whole_batch(monkeypatch):
                                    random_state=0).fit(X, y)
 
     whole = fit()
-    monkeypatch.setattr(sknn_math._parallel, "BLOCK_BYTES", 1000)
+    use_small_row_blocks(monkeypatch)
     blocked = fit()
     for a, b in zip(whole.coefs_ + whole.intercepts_,
                     blocked.coefs_ + blocked.intercepts_, strict=True):
@@ -174,7 +177,7 @@ def test_row_blocks_train_and_predict_as_the_whole_batch(monkeypatch):
     np.testing.assert_allclose(blocked.predict(X), whole.predict(X), rtol=1e-9)
     # and on the blocked path, prediction in row blocks equals the whole batch
     expected = blocked.predict(X)
-    monkeypatch.setattr(sknn_math._parallel, "BLOCK_BYTES", 2**30)
+    monkeypatch.setattr(sknn_math._parallel, "MIN_BLOCK_ROWS", 10**9)
     np.testing.assert_allclose(blocked.predict(X), expected,
                                rtol=256 * np.finfo(X.dtype).eps)
     np.testing.assert_array_equal(X, X_before)
