@@ -6,10 +6,7 @@ times each one on the shapes of the standard MLP benchmark (a batch of 200 rows,
 50 features, 100 hidden units, 4 classes, 5504 parameters) and of an Elman state
 (200 × 32, one call per time step), one BLAS thread as in training, and prints
 what the form in the code saves per call against the time of one MLP batch
-measured in the same run (negative: the other form would be faster). A last
-table times the passes of the large MLP case (a batch of 2000 rows, hidden 512)
-in row blocks on every core against the whole batch at once, BLAS on its own
-threads.
+measured in the same run (negative: the other form would be faster).
 
     python benchmarks/bench_kernels.py
 """
@@ -150,54 +147,7 @@ def cases(dtype):
     ]
 
 
-def large_batch_ms(dtype, blocked):
-    """One gradient of the large MLP case (forward and backward passes of a
-    2000-row batch, 50 features, hidden 512, 4 classes) in milliseconds, under
-    the fit's BLAS threads, ``blocked`` or the whole batch at once; and the
-    number of row blocks. One process per form: BLAS threads woken by one
-    would spin through the other's time."""
-    import subprocess
-    import sys
-
-    code = f"""
-import timeit, warnings
-import numpy as np
-from sklearn.datasets import make_classification
-import sknn_math._parallel
-from sknn_math import SigmoidMLPClassifier
-from sknn_math._training import pack_parameters
-if not {blocked}:
-    sknn_math._parallel.MIN_BLOCK_ROWS = 10**9
-X, y = make_classification(2000, 50, n_informative=30, n_classes=4, random_state=0)
-X = X.astype(np.{np.dtype(dtype).name})
-clf = SigmoidMLPClassifier((512,), batch_size=2000, max_iter=1, random_state=0)
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    clf.fit(X, y)
-Y = clf._label_binarizer.transform(y).astype(X.dtype)
-params = pack_parameters(clf.coefs_, clf.intercepts_, X.dtype)
-workspace = clf._make_workspace(2000, 50, X.dtype)
-with np.errstate(over="ignore"), sknn_math._parallel.blas_threads_for(
-        clf._product_multiply_adds(2000, 50)):
-    seconds = min(timeit.repeat(lambda: clf._loss_grad(params, X, Y, None, workspace),
-                                number=10, repeat=7)) / 10
-print(seconds * 1e3, sum(map(len, workspace.block_groups)))
-"""
-    out = subprocess.run([sys.executable, "-c", code], check=True,
-                         capture_output=True, text=True).stdout.split()
-    return float(out[0]), int(out[1])
-
-
 def main():
-    print("## The large MLP batch: passes in row blocks on every core (kept) / "
-          "the whole batch at once\n")
-    print("| dtype | row blocks ms | whole batch ms | blocks | saving |")
-    print("|---|---|---|---|---|")
-    for dtype in (np.float64, np.float32):
-        blocked, n_blocks = large_batch_ms(dtype, True)
-        whole, _ = large_batch_ms(dtype, False)
-        print(f"| {np.dtype(dtype).name} | {blocked:.2f} | {whole:.2f} | {n_blocks} | "
-              f"{(whole - blocked) / whole:+.0%} |")
     with threadpool_limits(limits=1, user_api="blas"):
         for dtype in (np.float64, np.float32):
             batch = mlp_batch_us(dtype)

@@ -22,7 +22,6 @@ from sklearn.utils.extmath import safe_sparse_dot
 
 from ._activations import ACTIVATIONS, DERIVATIVES, column_sums, matmul
 from ._array_api import namespace_of_array
-from ._parallel import map_in_order, row_block_groups
 from ._tasks import ClassifierTask, RegressorTask
 from ._training import BaseNetwork
 from ._validation import StrOptions
@@ -42,16 +41,12 @@ class _MLPWorkspace:
     and then, in place, h_l = σ(z_l); ``deltas[l]`` holds δ_l of hidden layer l+1
     and ``derivatives[l]`` its σ'(z). (On another namespace than NumPy the
     kernels return new arrays, which replace the buffers in these lists.)
-    ``block_groups`` are the row blocks of the passes, a group of consecutive
-    blocks per task of a worker thread (one block: the whole batch at once,
-    on BLAS's threads).
     """
 
     n_rows: int
     activations: list
     deltas: list
     derivatives: list
-    block_groups: list
 
 
 class _BaseMLP(BaseNetwork):
@@ -93,18 +88,7 @@ class _BaseMLP(BaseNetwork):
         return self._model_dtype().itemsize * (n_columns + 2 * widths)
 
     def _product_multiply_adds(self, n_rows, n_columns):
-        # with the passes in row blocks, no product spans more than a block
-        groups = self._row_block_groups(n_rows)
-        rows = max(block.stop - block.start for group in groups for block in group)
-        return rows * max(math.prod(W.shape) for W in self.coefs_)
-
-    def _row_block_groups(self, n_rows):
-        """The row blocks of the passes over ``n_rows`` rows, in groups for the
-        worker threads (``_parallel.row_block_groups``); on another namespace,
-        or with no hidden layer (no element-wise pass to share), one block."""
-        if not isinstance(self.coefs_[0], np.ndarray) or len(self.coefs_) == 1:
-            return [[slice(0, n_rows)]]
-        return row_block_groups(n_rows, max(math.prod(W.shape) for W in self.coefs_))
+        return n_rows * max(math.prod(W.shape) for W in self.coefs_)
 
     def _make_workspace(self, n_rows, n_columns, dtype, *, training=True):
         empty = namespace_of_array(self.coefs_[0]).empty
@@ -115,28 +99,12 @@ class _BaseMLP(BaseNetwork):
             activations=[None] + [empty((n_rows, w), dtype) for w in widths],
             deltas=[empty((n_rows, w), dtype) for w in hidden],
             derivatives=[empty((n_rows, w), dtype) for w in hidden],
-            block_groups=self._row_block_groups(n_rows),
         )
 
     def _forward_pass(self, X, coefs, intercepts, workspace):
-        workspace.activations[0] = X
-        groups = workspace.block_groups
-        if len(groups) == 1 and len(groups[0]) == 1 or not isinstance(X, np.ndarray):
-            return self._forward_all_rows(coefs, intercepts, workspace)
-
-        def forward_group(group):
-            for rows in group:
-                self._forward_rows(rows, coefs, intercepts, workspace)
-
-        for _ in map_in_order(forward_group, groups):
-            pass
-        return workspace.activations[-1]
-
-    def _forward_all_rows(self, coefs, intercepts, workspace):
-        """The forward pass over the whole batch at once, on any namespace."""
         hidden_activation = ACTIVATIONS[self.activation]
         activations = workspace.activations
-        h = activations[0]
+        activations[0] = h = X
         last = len(coefs) - 1
         for layer, (W, b) in enumerate(zip(coefs, intercepts, strict=True)):
             # z_l = h_{l-1} W_l + b_l
@@ -151,51 +119,7 @@ class _BaseMLP(BaseNetwork):
             activations[layer + 1] = h = z
         return h
 
-    def _forward_rows(self, rows, coefs, intercepts, workspace):
-        """The forward pass over the slice ``rows`` of a dense NumPy batch, into
-        the workspace's rows: the block stays in cache from product to σ."""
-        hidden_activation = ACTIVATIONS[self.activation]
-        activations = workspace.activations
-        h = activations[0][rows]
-        last = len(coefs) - 1
-        for layer, (W, b) in enumerate(zip(coefs, intercepts, strict=True)):
-            h = np.dot(h, W, out=activations[layer + 1][rows])
-            h += b
-            if layer < last:
-                hidden_activation(h)
-
     def _backward_pass(self, coefs, workspace, delta, coef_grads, intercept_grads):
-        X = workspace.activations[0]
-        groups = workspace.block_groups
-        if len(groups) == 1 and len(groups[0]) == 1 or not isinstance(X, np.ndarray):
-            self._backward_all_rows(coefs, workspace, delta, coef_grads,
-                                    intercept_grads)
-            return
-
-        def backward_group(group):
-            shares = self._backward_rows(group[0], coefs, workspace, delta)
-            for rows in group[1:]:
-                for share, more in zip(shares, self._backward_rows(
-                        rows, coefs, workspace, delta), strict=True):
-                    share += more
-            return shares
-
-        # Block by block on the worker threads, each block's share of the
-        # gradients summed in block order: the same bits whatever the threads'
-        # timing. Every product runs in a block, on one BLAS thread
-        # (_product_multiply_adds keeps the fit's BLAS on one thread): BLAS's
-        # own threads would spin between calls on the cores the blocks need.
-        for k, shares in enumerate(map_in_order(backward_group, groups)):
-            for grad, share in zip(coef_grads + intercept_grads, shares,
-                                   strict=True):
-                if k == 0:
-                    np.copyto(grad, share)
-                else:
-                    grad += share
-
-    def _backward_all_rows(self, coefs, workspace, delta, coef_grads,
-                           intercept_grads):
-        """Backpropagation over the whole batch at once, on any namespace."""
         activations = workspace.activations
         derivative = DERIVATIVES[self.activation]
         for layer in range(len(coefs) - 1, -1, -1):
@@ -210,24 +134,6 @@ class _BaseMLP(BaseNetwork):
                 # δ_{l-1} = (δ_l W_lᵀ) ⊙ σ'(z_{l-1})
                 delta = matmul(delta, coefs[layer].T, out=workspace.deltas[layer - 1])
                 delta *= derivative(h_prev, workspace.derivatives[layer - 1])
-
-    def _backward_rows(self, rows, coefs, workspace, delta):
-        """Backpropagation over the slice ``rows`` of a dense NumPy batch: fills
-        the rows of every hidden delta and returns this block's shares of
-        ∂ℓ/∂W_l and ∂ℓ/∂b_l, the weights' in layer order, then the biases'."""
-        activations = workspace.activations
-        derivative = DERIVATIVES[self.activation]
-        delta = delta[rows]
-        coef_shares, intercept_shares = [], []
-        for layer in range(len(coefs) - 1, -1, -1):
-            h_prev = activations[layer][rows]
-            coef_shares.append(np.dot(h_prev.T, delta))
-            intercept_shares.append(column_sums(delta))
-            if layer > 0:
-                delta = np.dot(delta, coefs[layer].T,
-                               out=workspace.deltas[layer - 1][rows])
-                delta *= derivative(h_prev, workspace.derivatives[layer - 1][rows])
-        return coef_shares[::-1] + intercept_shares[::-1]
 
 
 class SigmoidMLPClassifier(ClassifierTask, _BaseMLP):

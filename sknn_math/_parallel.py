@@ -8,9 +8,7 @@ Every estimator asks here and nowhere else:
 - :func:`map_in_order` — a chunked pass over the data on one worker thread per
   core (the SOM's epochs and measures);
 - :func:`chunk_n_rows` — rows per chunk, within ``working_memory`` and, for
-  passes that stream a distance block, within the CPU cache;
-- :func:`row_block_groups` — the row blocks of a network's passes, small
-  products each, in a few groups per worker thread.
+  passes that stream a distance block, within the CPU cache.
 """
 
 import contextlib
@@ -39,15 +37,6 @@ TINY_PRODUCT_MULTIPLY_ADDS = 2**18
 # A chunk whose distance block stays in the CPU cache: larger blocks make the
 # matrix product memory-bound, smaller ones pay the per-call overhead.
 CACHE_BYTES = 4 * 2**20
-
-# Fewer rows than this in a block and each call's fixed cost outweighs what
-# the cache saves.
-MIN_BLOCK_ROWS = 32
-
-# Tasks per worker thread in a network's pass: each hand-off between threads
-# costs tens of microseconds, but a single task per worker would leave a pass
-# waiting on a core that another process holds.
-GROUPS_PER_WORKER = 2
 
 
 @cache
@@ -189,33 +178,3 @@ def map_in_order(work, items, *, n_workers=None):
             if item is not None:
                 pending.append(pool.submit(work, item))
             yield result
-
-
-def row_block_groups(n_rows, row_multiply_adds):
-    """The rows of a network's passes, as groups of consecutive blocks: one
-    task of a worker thread per group, a block at a time within it.
-
-    Each block's products take at most :data:`SMALL_PRODUCT_MULTIPLY_ADDS` at
-    ``row_multiply_adds`` a row, so that one BLAS thread serves them while
-    the worker threads share the cores, element-wise passes included. There
-    are :data:`GROUPS_PER_WORKER` groups per worker thread, so that a worker
-    slowed by another process leaves its later groups to the others; within a
-    group, blocks differ in length by one at most. All rows are one block when
-    they fit in one, or when a block would hold fewer than
-    :data:`MIN_BLOCK_ROWS` rows: products that wide are worth BLAS's threads.
-    """
-    block_rows = SMALL_PRODUCT_MULTIPLY_ADDS // max(row_multiply_adds, 1)
-    if n_rows <= block_rows or block_rows < MIN_BLOCK_ROWS:
-        return [[slice(0, n_rows)]]
-    groups = []
-    n_groups = min(GROUPS_PER_WORKER * n_worker_threads(), n_rows // MIN_BLOCK_ROWS)
-    for group in _even_slices(0, n_rows, n_groups):
-        n_blocks = -(-(group.stop - group.start) // block_rows)
-        groups.append(_even_slices(group.start, group.stop, n_blocks))
-    return groups
-
-
-def _even_slices(start, stop, n):
-    """``n`` slices of ``range(start, stop)``, in order, lengths within one."""
-    bounds = [start + (stop - start) * k // n for k in range(n + 1)]
-    return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]

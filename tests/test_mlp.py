@@ -15,7 +15,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sknn_math import SigmoidMLPClassifier, SigmoidMLPRegressor
-from sknn_math._training import pack_parameters
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -90,101 +89,6 @@ def test_poisson_gradient_finite_differences(hidden, weighted):
 
 def test_sparse_input_gives_the_dense_gradient():
     X, y = make_classification(30, 6, random_state=0)
-    X[X < 0.5] = 0
-    est = SigmoidMLPClassifier((4,), max_iter=2, random_state=0).fit(X, y)
-    Y = est._label_binarizer.transform(y).astype(float)
-    _, loss_dense, grad_dense, _ = loss_and_gradient(est, X, Y, None)
-    _, loss_sparse, grad_sparse, _ = loss_and_gradient(est, sp.csr_matrix(X), Y, None)
-    assert loss_sparse == pytest.approx(loss_dense, rel=1e-12)
-    np.testing.assert_allclose(grad_sparse, grad_dense, rtol=1e-10, atol=1e-14)
-
-
-def use_small_row_blocks(monkeypatch):
-    """Blocks of products of a few hundred multiply-adds, so that a batch of a
-    few dozen rows takes the passes' blocked path, on several threads."""
-    import sknn_math._parallel
-
-    monkeypatch.setattr(sknn_math._parallel, "SMALL_PRODUCT_MULTIPLY_ADDS", 200)
-    monkeypatch.setattr(sknn_math._parallel, "MIN_BLOCK_ROWS", 2)
-
-
-@pytest.fixture
-def small_row_blocks(monkeypatch):
-    use_small_row_blocks(monkeypatch)
-
-
-@pytest.mark.parametrize("hidden", [(), (5,), (4, 6)])
-@pytest.mark.parametrize("activation", ["logistic", "tanh", "relu"])
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_row_blocks_give_the_whole_batch_gradient(hidden, activation, dtype,
-                                                  monkeypatch):
-    rng = np.random.RandomState(3)
-    X = rng.normal(size=(61, 4)).astype(dtype)
-    y = np.arange(61) % 3
-    sample_weight = rng.uniform(0.1, 2, 61).astype(dtype)
-    est = SigmoidMLPClassifier(hidden, activation=activation, alpha=0.1,
-                               max_iter=2, random_state=0).fit(X, y)
-    Y = est._label_binarizer.transform(y).astype(dtype)
-
-    def loss_grad():
-        params = pack_parameters(est.coefs_, est.intercepts_, dtype)
-        workspace = est._make_workspace(61, 4, dtype)
-        loss = est._loss_grad(params, X, Y, sample_weight, workspace)
-        return sum(map(len, workspace.block_groups)), loss, params.grad.copy()
-
-    n_blocks, loss, grad = loss_grad()
-    use_small_row_blocks(monkeypatch)
-    n_small_blocks, loss_blocked, grad_blocked = loss_grad()
-    assert n_blocks == 1 and n_small_blocks >= 4 or not hidden
-    assert grad_blocked.dtype == dtype
-    # the same sums in another order: a few eps of the largest term
-    eps = float(np.finfo(dtype).eps)
-    assert loss_blocked == pytest.approx(loss, rel=16 * eps)
-    np.testing.assert_allclose(grad_blocked, grad, rtol=0,
-                               atol=64 * eps * np.abs(grad).max())
-
-
-@pytest.mark.parametrize("hidden", [(5,), (4, 3)])
-def test_gradient_in_row_blocks_matches_finite_differences(hidden,
-                                                           small_row_blocks):
-    rng = np.random.RandomState(4)
-    X = rng.normal(size=(40, 3))
-    y = rng.randint(3, size=40)
-    est = SigmoidMLPClassifier(hidden, alpha=0.3, max_iter=2,
-                               random_state=0).fit(X, y)
-    assert sum(map(len, est._make_workspace(40, 3, np.float64).block_groups)) >= 4
-    Y = est._label_binarizer.transform(y).astype(float)
-    assert_gradient_matches_finite_differences(est, X, Y, rng.uniform(0.1, 2, 40))
-
-
-def test_row_blocks_train_and_predict_as_the_whole_batch(monkeypatch):
-    import sknn_math._parallel
-
-    X, y = make_classification(300, 8, n_classes=3, n_informative=5,
-                               random_state=0)
-    X_before = X.copy()
-
-    def fit():
-        return SigmoidMLPRegressor((12, 7), batch_size=100, max_iter=3,
-                                   random_state=0).fit(X, y)
-
-    whole = fit()
-    use_small_row_blocks(monkeypatch)
-    blocked = fit()
-    for a, b in zip(whole.coefs_ + whole.intercepts_,
-                    blocked.coefs_ + blocked.intercepts_, strict=True):
-        np.testing.assert_allclose(b, a, rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(blocked.predict(X), whole.predict(X), rtol=1e-9)
-    # and on the blocked path, prediction in row blocks equals the whole batch
-    expected = blocked.predict(X)
-    monkeypatch.setattr(sknn_math._parallel, "MIN_BLOCK_ROWS", 10**9)
-    np.testing.assert_allclose(blocked.predict(X), expected,
-                               rtol=256 * np.finfo(X.dtype).eps)
-    np.testing.assert_array_equal(X, X_before)
-
-
-def test_sparse_input_in_row_blocks_gives_the_dense_gradient(small_row_blocks):
-    X, y = make_classification(40, 6, random_state=0)
     X[X < 0.5] = 0
     est = SigmoidMLPClassifier((4,), max_iter=2, random_state=0).fit(X, y)
     Y = est._label_binarizer.transform(y).astype(float)

@@ -8,19 +8,11 @@ import pytest
 from sklearn import config_context
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from hypothesis import given
-from hypothesis import strategies as st
-
 from sknn_math import ElmanRegressor, SigmoidMLPClassifier
 from sknn_math._parallel import (
-    GROUPS_PER_WORKER,
-    MIN_BLOCK_ROWS,
-    SMALL_PRODUCT_MULTIPLY_ADDS,
     blas_threads_for,
     chunk_n_rows,
     map_in_order,
-    n_worker_threads,
-    row_block_groups,
     single_threaded_blas,
 )
 
@@ -93,33 +85,6 @@ def test_chunk_n_rows_respects_working_memory_and_cache():
             assert chunk_n_rows(2**21, 10) == 1  # a row larger than the budget
     with config_context(working_memory=1024):
         assert chunk_n_rows(1024, 10**9, fit_in_cache=True) == 4 * 1024
-
-
-@given(n_rows=st.integers(1, 10**5), row_multiply_adds=st.integers(1, 2**18),
-       n_workers=st.sampled_from(["1", "2", "3"]))
-def test_row_block_groups_cover_the_rows_in_small_products(n_rows,
-                                                           row_multiply_adds,
-                                                           n_workers):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("OMP_NUM_THREADS", n_workers)
-        groups = row_block_groups(n_rows, row_multiply_adds)
-        n_workers = n_worker_threads()  # at most the cores
-    blocks = [block for group in groups for block in group]
-    starts = [block.start for block in blocks]
-    stops = [block.stop for block in blocks]
-    assert starts == [0, *stops[:-1]] and stops[-1] == n_rows  # all, in order
-    lengths = [stop - start for start, stop in zip(starts, stops, strict=True)]
-    if len(blocks) == 1:  # the whole batch: fits in a block, or blocks too thin
-        block_rows = SMALL_PRODUCT_MULTIPLY_ADDS // row_multiply_adds
-        assert n_rows <= block_rows or block_rows < MIN_BLOCK_ROWS
-        return
-    # one BLAS thread's products, not too thin for the calls' fixed costs
-    assert max(lengths) * row_multiply_adds <= SMALL_PRODUCT_MULTIPLY_ADDS
-    assert min(lengths) >= MIN_BLOCK_ROWS // 2
-    # a few groups per worker, of about equal rows
-    assert len(groups) == min(GROUPS_PER_WORKER * n_workers, n_rows // MIN_BLOCK_ROWS)
-    group_rows = [group[-1].stop - group[0].start for group in groups]
-    assert max(group_rows) - min(group_rows) <= 1
 
 
 @pytest.mark.parametrize("n_workers", [1, 3])
