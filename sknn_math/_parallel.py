@@ -34,9 +34,10 @@ SMALL_PRODUCT_MULTIPLY_ADDS = 2**22
 # products and reductions may still spread over threads).
 TINY_PRODUCT_MULTIPLY_ADDS = 2**18
 
-# A chunk whose distance block stays in the CPU cache: larger blocks make the
-# matrix product memory-bound, smaller ones pay the per-call overhead.
-CACHE_BYTES = 4 * 2**20
+# A block of rows whose distance block stays in one core's cache (half of a
+# 2 MiB L2) from the product that writes it to the argmax that reads it:
+# larger blocks send both to memory, smaller ones pay the per-call overhead.
+CACHE_BYTES = 2**20
 
 
 @cache
@@ -139,10 +140,12 @@ _pool_lock = threading.Lock()
 
 
 def _worker_pool(n_workers):
-    """A thread pool kept between calls: starting threads costs milliseconds."""
+    """A thread pool kept between calls (starting threads costs milliseconds)
+    of exactly ``n_workers`` threads: a larger one would run the queue ahead
+    of the consumer at once, more threads than asked and a scratch each."""
     global _POOL
     with _pool_lock:
-        if _POOL is None or _POOL[0] != os.getpid() or _POOL[1] < n_workers:
+        if _POOL is None or _POOL[0] != os.getpid() or _POOL[1] != n_workers:
             if _POOL is not None and _POOL[0] == os.getpid():
                 _POOL[2].shutdown(wait=False)  # pending work still runs
             _POOL = (os.getpid(), n_workers, ThreadPoolExecutor(n_workers))

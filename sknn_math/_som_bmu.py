@@ -40,6 +40,8 @@ __all__ = [
     "bmu_operands",
     "check_missing",
     "chunk_products",
+    "chunk_sizes",
+    "chunk_units",
     "has_missing",
     "map_chunks",
     "missing_mask",
@@ -164,16 +166,74 @@ def bmu_operands(W, dtype):
     )
 
 
-class _ChunkBuffers:
-    """One worker thread's scratch for the largest chunk: ``X_aug`` and ``G``."""
+# A chunk of rows is one worker thread's task and the batch rule's unit of
+# statistics: its fixed costs (the hand-over to a thread, the statistics of
+# every unit, summed across chunks in float64) stay a few percent of its
+# products at about CHUNK_ROWS rows. A pass has about MIN_CHUNKS chunks or
+# more, so that the worker threads end it together.
+CHUNK_ROWS = 8192
+MIN_CHUNKS = 8
 
-    def __init__(self, rows, n_features, n_units, dtype):
+
+def chunk_sizes(n_samples, n_features, n_units, dtype):
+    """``(block_rows, chunk_rows)`` of a pass over ``n_samples`` rows.
+
+    A block's distance block G (block_rows × n_units) stays in the CPU cache
+    (:func:`~sknn_math._parallel.chunk_n_rows`); a chunk is the whole number
+    of blocks nearest to min(CHUNK_ROWS, n_samples / MIN_CHUNKS) rows, one at
+    least, its centred rows within ``working_memory``. Neither depends on the
+    number of threads, so neither do the results.
+    """
+    itemsize = np.dtype(dtype).itemsize
+    block = chunk_n_rows(
+        (n_units + n_features + 1) * itemsize, n_samples, fit_in_cache=True
+    )
+    # per row of a chunk: X_aug, a NaN mask and two unit indices
+    limit = chunk_n_rows((n_features + 1) * itemsize + n_features + 16, n_samples)
+    target = min(CHUNK_ROWS, -(-n_samples // MIN_CHUNKS))
+    return block, block * max(1, min(round(target / block), limit // block))
+
+
+def _blocks(n_rows, rows):
+    """Slices of ``rows`` rows over ``range(n_rows)``, the last shorter. (As
+    sklearn's ``gen_batches``, without its parameter validation, which costs
+    as much as a small block's product.)"""
+    return (slice(start, min(start + rows, n_rows)) for start in range(0, n_rows, rows))
+
+
+class _Scratch(NamedTuple):
+    """Where :func:`chunk_products` writes a block's ``X_aug`` and ``G``."""
+
+    X_aug: np.ndarray
+    G: np.ndarray
+
+
+class _ChunkBuffers:
+    """One worker thread's scratch: ``X_aug`` for a chunk of ``rows`` rows,
+    ``G`` for a block of ``block_rows`` of them."""
+
+    def __init__(self, rows, block_rows, n_features, n_units, dtype):
+        self.block_rows = block_rows
         self.X_aug = np.empty((rows, n_features + 1), dtype=dtype)
         self.X_aug[:, n_features] = 1.0
-        self.G = np.empty((rows, n_units), dtype=dtype)
+        self.G = np.empty((block_rows, n_units), dtype=dtype)
+
+    @classmethod
+    def for_chunk(cls, X_chunk, operands):
+        """New scratch for ``X_chunk`` whole, blocked as a pass blocks it."""
+        m, n_features = X_chunk.shape
+        n_units = operands.W_aug.shape[1]
+        dtype = operands.W_aug.dtype
+        block, _ = chunk_sizes(m, n_features, n_units, dtype)
+        return cls(m, block, n_features, n_units, dtype)
+
+    def block(self, batch):
+        """Scratch for rows ``batch`` of the chunk: its ``X_aug`` rows and ``G``."""
+        return _Scratch(self.X_aug[batch], self.G)
 
 
-def chunk_products(X_chunk, operands, buffers=None, *, missing=None):
+def chunk_products(X_chunk, operands, buffers=None, *, missing=None,
+                   centred=False):
     """``X_aug`` and ``G`` of one chunk of rows; ``G.argmax(1)`` is the best
     unit up to rounding, :func:`best_units` the best unit.
 
@@ -194,15 +254,17 @@ def chunk_products(X_chunk, operands, buffers=None, *, missing=None):
     with M the 0/1 mask of observed entries and x⁰ the row with NaN → 0. The
     plain product gives the −‖w‖²/2 of every feature; a second product of the
     missing entries with W∘W gives back those of the unobserved ones.
+
+    With ``centred``, ``buffers.X_aug`` already holds the centred rows (NaN
+    set to 0), as :func:`centre_chunk` writes them for a whole chunk.
     """
     m, n_features = X_chunk.shape
     W_aug = operands.W_aug
     if buffers is None:
-        buffers = _ChunkBuffers(m, n_features, W_aug.shape[1], W_aug.dtype)
+        buffers = _ChunkBuffers(m, m, n_features, W_aug.shape[1], W_aug.dtype)
     X_aug = buffers.X_aug[:m]
-    np.subtract(X_chunk, operands.mu, out=X_aug[:, :n_features])
-    if missing is not None:
-        X_aug[:, :n_features][missing] = 0.0
+    if not centred:
+        centre_chunk(X_chunk, operands, X_aug, missing)
     G = np.matmul(X_aug, W_aug, out=buffers.G[:m])
     if missing is not None:
         # Rows without NaN keep the plain product's bits.
@@ -212,31 +274,76 @@ def chunk_products(X_chunk, operands, buffers=None, *, missing=None):
     return X_aug, G
 
 
+def centre_chunk(X_chunk, operands, X_aug, missing=None):
+    """Write ``X_chunk − μ`` into ``X_aug[:, :n_features]``, NaN as 0."""
+    n_features = X_chunk.shape[1]
+    np.subtract(X_chunk, operands.mu, out=X_aug[:, :n_features])
+    if missing is not None:
+        X_aug[:, :n_features][missing] = 0.0
+
+
 def map_chunks(X, operands, work, *, n_workers=None):
     """Yield ``work(batch, buffers)`` for every chunk ``X[batch]``, in chunk order.
 
-    Chunks hold as many rows as keep their (rows, n_units) distance block in the
-    CPU cache (and within ``working_memory``); they run on one worker thread per
-    core (:func:`~sknn_math._parallel.map_in_order`), each with its own
-    ``buffers`` for :func:`chunk_products`, in the dtype of ``operands``;
-    ``n_workers=1`` runs them in the calling thread (as ``_parallel`` does by
-    itself inside a Dask task).
+    Chunks (:func:`chunk_sizes`) run on one worker thread per core
+    (:func:`~sknn_math._parallel.map_in_order`), each with its own ``buffers``
+    for :func:`chunk_units`, in the dtype of ``operands``; ``n_workers=1`` runs
+    them in the calling thread (as ``_parallel`` does by itself inside a Dask
+    task).
     """
     n_samples, n_features = X.shape
     n_units = operands.W_aug.shape[1]
     dtype = operands.W_aug.dtype
-    rows = chunk_n_rows(
-        (n_units + n_features + 1) * dtype.itemsize, n_samples, fit_in_cache=True
-    )
+    block, rows = chunk_sizes(n_samples, n_features, n_units, dtype)
     local = threading.local()
 
     def run(batch):
         buffers = getattr(local, "buffers", None)
         if buffers is None:
-            buffers = local.buffers = _ChunkBuffers(rows, n_features, n_units, dtype)
+            buffers = local.buffers = _ChunkBuffers(
+                rows, block, n_features, n_units, dtype
+            )
         return work(batch, buffers)
 
     return map_in_order(run, gen_batches(n_samples, rows), n_workers=n_workers)
+
+
+def chunk_units(X_chunk, operands, buffers=None, *, missing=None, second=False):
+    """The centred chunk ``X_aug`` and the best units of its rows.
+
+    Returns ``(X_aug, bmu)``, or with ``second`` ``(X_aug, bmu, bmu2)`` (the
+    second-best units); ``X_aug`` is as in :func:`chunk_products`, a view of
+    ``buffers`` when given, and ``missing`` the chunk's NaN mask.
+
+    The products (:func:`chunk_products`) are taken a block of rows at a time,
+    each block's G still in the CPU cache when :func:`best_units` reads it: a
+    G spilled to memory would make the argmax a second pass over memory, which
+    costs as much as a third of the product's own time. The chunk is centred
+    in one call: the worker threads take turns over Python's GIL at every
+    call, and small calls per block cost two threads a tenth of their speed.
+    """
+    m = X_chunk.shape[0]
+    if buffers is None:
+        buffers = _ChunkBuffers.for_chunk(X_chunk, operands)
+    centre_chunk(X_chunk, operands, buffers.X_aug[:m], missing)
+    bmu = np.empty(m, dtype=np.intp)
+    bmu2 = np.empty(m, dtype=np.intp) if second else None
+    for batch in _blocks(m, buffers.block_rows):
+        X_block = X_chunk[batch]
+        missing_block = None if missing is None else missing[batch]
+        X_aug, G = chunk_products(
+            X_block, operands, buffers.block(batch), missing=missing_block,
+            centred=True,
+        )
+        units = best_units(
+            X_block, X_aug, G, operands, missing=missing_block, second=second
+        )
+        if second:
+            bmu[batch], bmu2[batch] = units
+        else:
+            bmu[batch] = units
+    X_aug = buffers.X_aug[:m]
+    return (X_aug, bmu, bmu2) if second else (X_aug, bmu)
 
 
 def best_units(X_chunk, X_aug, G, operands, *, missing=None, second=False):
@@ -392,9 +499,8 @@ def two_best_units(X_chunk, operands, buffers, masked):
     Returns ``(bmu, bmu2, dist)``; ``dist`` is float64.
     """
     missing = missing_mask(X_chunk) if masked else None
-    X_aug, G = chunk_products(X_chunk, operands, buffers, missing=missing)
-    bmu, bmu2 = best_units(X_chunk, X_aug, G, operands, missing=missing,
-                           second=True)
+    _, bmu, bmu2 = chunk_units(X_chunk, operands, buffers, missing=missing,
+                               second=True)
     # The direct difference in float64, not ‖x‖² − 2G: the reported error is
     # accurate to the last bit of the dtype, wherever the sample lies.
     diff = X_chunk - operands.W[bmu]
@@ -415,15 +521,15 @@ def best_matching_units(X, W, *, masked=None, n_workers=None):
     if masked is None:
         masked = has_missing(X)
 
+    bmu = np.empty(X.shape[0], dtype=np.intp)
+
     def work(batch, buffers):
         X_chunk = X[batch]
         missing = missing_mask(X_chunk) if masked else None
-        X_aug, G = chunk_products(X_chunk, operands, buffers, missing=missing)
-        return batch, best_units(X_chunk, X_aug, G, operands, missing=missing)
+        bmu[batch] = chunk_units(X_chunk, operands, buffers, missing=missing)[1]
 
-    bmu = np.empty(X.shape[0], dtype=np.intp)
-    for batch, bmu_chunk in map_chunks(X, operands, work, n_workers=n_workers):
-        bmu[batch] = bmu_chunk
+    for _ in map_chunks(X, operands, work, n_workers=n_workers):
+        pass
     return bmu
 
 
@@ -477,9 +583,7 @@ def observed_distances(X, W, *, n_workers=None):
         None if operands.far_units is None else np.flatnonzero(operands.far_units)
     )
 
-    def work(batch, buffers):
-        X_chunk = X[batch]
-        missing = missing_mask(X_chunk)
+    def block_work(X_chunk, missing, buffers):
         X_aug, G = chunk_products(X_chunk, operands, buffers, missing=missing)
         X_c = X_aug[:, :n_features]
         x_sq = np.einsum("ij,ij->i", X_c, X_c)
@@ -494,7 +598,16 @@ def observed_distances(X, W, *, n_workers=None):
             d_sq[:, far_units] = _direct_sq_distances(
                 X_chunk, operands.W[far_units], missing
             )
-        D[batch] = np.sqrt(np.maximum(d_sq, 0.0))
+        return np.sqrt(np.maximum(d_sq, 0.0))
+
+    def work(batch, buffers):
+        X_chunk = X[batch]
+        missing = missing_mask(X_chunk)
+        for block in _blocks(X_chunk.shape[0], buffers.block_rows):
+            D[batch][block] = block_work(
+                X_chunk[block], None if missing is None else missing[block],
+                buffers.block(block),
+            )
 
     for _ in map_chunks(X, operands, work, n_workers=n_workers):
         pass

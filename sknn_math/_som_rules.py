@@ -14,7 +14,7 @@ update per sample.
 
 Missing values (NaN): a sample counts for the features it has. Its
 best-matching unit comes from its observed features
-(:func:`~sknn_math._som_bmu.chunk_products`); the batch rule sums each feature
+(:func:`~sknn_math._som_bmu.chunk_units`); the batch rule sums each feature
 over the samples where it is observed, with a count per unit and feature
 n_jf = Σ s_i M_if beside the sums (M the 0/1 mask of observed entries); the
 online rule moves the observed features only. Data without NaN run the plain
@@ -26,10 +26,10 @@ from math import sqrt
 import numpy as np
 from scipy import sparse
 
-from ._som_bmu import (
-    best_units,
+from ._som_bmu import (  # chunk_products: the block kernel, importable as before
     bmu_operands,
-    chunk_products,
+    chunk_products,  # noqa: F401
+    chunk_units,
     has_missing,
     map_chunks,
     missing_mask,
@@ -84,9 +84,9 @@ def chunk_statistics(X_chunk, sample_weight_chunk, operands, *, with_error=False
         The weighted error sum, or 0.0.
     """
     missing = missing_mask(X_chunk) if masked else None
-    X_aug, G = chunk_products(X_chunk, operands, buffers, missing=missing)
-    bmu = best_units(X_chunk, X_aug, G, operands, missing=missing)
-    m, n_units = G.shape
+    X_aug, bmu = chunk_units(X_chunk, operands, buffers, missing=missing)
+    m = X_chunk.shape[0]
+    n_units = operands.W_aug.shape[1]
     dtype = X_aug.dtype
     s = (
         np.ones(m, dtype=dtype)

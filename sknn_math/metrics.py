@@ -33,10 +33,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._parallel import chunk_n_rows
 from ._som import SelfOrganizingMap
 from ._som_bmu import (
-    best_units,
     bmu_operands,
     check_missing,
-    chunk_products,
+    chunk_units,
     has_missing,
     map_chunks,
     missing_mask,
@@ -251,8 +250,7 @@ def distortion(som, X, sample_weight=None, *, sigma=None):
     def work(batch, buffers):
         X_chunk = X[batch]
         missing = missing_mask(X_chunk) if masked else None
-        X_aug, G = chunk_products(X_chunk, operands, buffers, missing=missing)
-        c = best_units(X_chunk, X_aug, G, operands, missing=missing)
+        c = chunk_units(X_chunk, operands, buffers, missing=missing)[1]
         x = X_chunk - mu
         if missing is not None:
             x[missing] = 0.0

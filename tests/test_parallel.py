@@ -10,6 +10,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 from sknn_math import ElmanRegressor, SigmoidMLPClassifier
 from sknn_math._parallel import (
+    CACHE_BYTES,
     blas_threads_for,
     chunk_n_rows,
     map_in_order,
@@ -84,7 +85,8 @@ def test_chunk_n_rows_respects_working_memory_and_cache():
         with pytest.warns(UserWarning, match="working_memory"):
             assert chunk_n_rows(2**21, 10) == 1  # a row larger than the budget
     with config_context(working_memory=1024):
-        assert chunk_n_rows(1024, 10**9, fit_in_cache=True) == 4 * 1024
+        assert chunk_n_rows(1024, 10**9, fit_in_cache=True) == CACHE_BYTES // 1024
+        assert chunk_n_rows(2**21, 10, fit_in_cache=True) == 1  # one row at least
 
 
 @pytest.mark.parametrize("n_workers", [1, 3])
@@ -93,6 +95,31 @@ def test_map_in_order_returns_results_in_item_order(n_workers):
     assert list(map_in_order(lambda i: i * i, items, n_workers=n_workers)) == [
         i * i for i in items
     ]
+
+
+def test_map_in_order_runs_at_most_n_workers_items_at_once():
+    # After a pass on more threads, a pass asked to use two runs two at a time
+    # (each worker holds a chunk's scratch: memory and cores follow n_workers).
+    import threading
+    import time
+
+    lock = threading.Lock()
+    running, most = 0, 0
+
+    def work(item):
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        time.sleep(0.002)
+        with lock:
+            running -= 1
+        return item
+
+    assert list(map_in_order(work, range(12), n_workers=4)) == list(range(12))
+    most = 0
+    assert list(map_in_order(work, range(12), n_workers=2)) == list(range(12))
+    assert 1 <= most <= 2
 
 
 def test_dask_tasks_leave_the_threads_to_the_worker(dask_client):

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn import config_context
 
-from sknn_math import _som_bmu
+from sknn_math import _parallel, _som_bmu
 from sknn_math._parallel import chunk_n_rows
 from sknn_math._som import SelfOrganizingMap
 from sknn_math._som_bmu import (
@@ -232,6 +232,102 @@ def test_without_outliers_the_units_are_one_product_and_an_argmax(monkeypatch, d
     X[rng.uniform(size=X.shape) < 0.1] = np.nan
     X[np.isnan(X).all(axis=1), 0] = 1e3
     som.fit(X).predict(X)
+
+
+# --------------------------------------------------------------------------------
+# Chunks of whole blocks: the distance block in the cache, memory bounded.
+# --------------------------------------------------------------------------------
+
+
+@pytest.mark.filterwarnings("ignore:Could not adhere to working_memory")
+@settings(max_examples=200, deadline=None)
+@given(
+    n_samples=st.integers(1, 10**7),
+    n_features=st.integers(1, 3000),
+    n_units=st.integers(1, 10**4),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    working_memory=st.sampled_from([0.01, 1.0, 64.0, 1024.0]),
+)
+def test_chunks_are_whole_blocks_within_the_cache_and_working_memory(
+    n_samples, n_features, n_units, dtype, working_memory
+):
+    itemsize = np.dtype(dtype).itemsize
+    with config_context(working_memory=working_memory), \
+            pytest.MonkeyPatch.context() as patch:
+        patch.setenv("OMP_NUM_THREADS", "1")
+        block, rows = _som_bmu.chunk_sizes(n_samples, n_features, n_units, dtype)
+        patch.setenv("OMP_NUM_THREADS", "3")  # no say in the chunks: same bits
+        assert _som_bmu.chunk_sizes(n_samples, n_features, n_units, dtype) == (
+            block, rows)
+    assert 1 <= block <= rows <= max(n_samples, 1) and rows % block == 0
+    # a block's distances stay in the cache, a chunk within working_memory
+    budget = working_memory * 2**20
+    assert block == 1 or block * (n_units + n_features + 1) * itemsize <= min(
+        _parallel.CACHE_BYTES, budget)
+    assert rows == block or rows * (n_features + 1) * itemsize <= budget
+    # about CHUNK_ROWS rows, and enough chunks for the threads to end a pass
+    # together, to half a block
+    assert rows == block or rows <= _som_bmu.CHUNK_ROWS + block / 2
+    assert rows == block or rows <= -(-n_samples // _som_bmu.MIN_CHUNKS) + block / 2
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("masked", [False, True])
+def test_units_of_chunks_of_many_blocks_are_exact(monkeypatch, dtype, masked):
+    # Blocks of a few rows (a tiny cache) within larger chunks: every kernel
+    # ranks every row as the oracle does, far units, far samples and NaN
+    # included, and the batch sums are those of the exact winners.
+    monkeypatch.setattr(_parallel, "CACHE_BYTES", 7 * (10 + 3 + 1) * 8)
+    rng = np.random.RandomState(8)
+    X = rng.normal(size=(300, 3))
+    X[0] = [1e5, 0.0, 0.0]
+    if masked:
+        X[rng.uniform(size=X.shape) < 0.2] = np.nan
+        X[np.isnan(X).all(axis=1), 1] = 0.0
+    X = X.astype(dtype)
+    W = far_codebook(dtype, 1e4, n_units=10)
+    block, rows = _som_bmu.chunk_sizes(len(X), 3, 10, dtype)
+    assert block < rows < len(X) and block <= 14
+    D = oracle_sq_distances(X, W)
+    assert_ranked_like_oracle(best_matching_units(X, W), D)
+    operands = bmu_operands(W, dtype)
+    best, second, dist = two_best_units(X, operands, None, masked)
+    assert_ranked_like_oracle(best, D)
+    assert_ranked_like_oracle(second, D, rank=1)
+    np.testing.assert_allclose(dist, np.sqrt(D.min(axis=1)), rtol=1e-12)
+    S_aug, _ = chunk_statistics(X, None, operands, masked=masked)
+    winner = D.argmin(axis=1)
+    centred = np.nan_to_num(X.astype(np.float64) - operands.mu.astype(np.float64))
+    S = np.zeros((10, 3))
+    np.add.at(S, winner, centred)
+    eps = 50 * np.finfo(dtype).eps
+    np.testing.assert_allclose(S_aug[:, :3], S, rtol=eps,
+                               atol=eps * np.abs(centred).sum(axis=0).max())
+    np.testing.assert_array_equal(S_aug[:, 3], np.bincount(winner, minlength=10))
+    if masked:
+        # computed in float64, returned in X's dtype
+        np.testing.assert_allclose(_som_bmu.observed_distances(X, W), np.sqrt(D),
+                                   rtol=np.finfo(dtype).eps, atol=1e-12)
+
+
+def test_a_pass_holds_a_block_of_distances_not_the_data_s():
+    # 40,000 rows on 400 units: the whole distance matrix is 64 MB, a pass holds
+    # one cache-sized block and one chunk per worker thread.
+    import tracemalloc
+
+    rng = np.random.RandomState(9)
+    X = rng.normal(size=(40_000, 4)).astype(np.float32)
+    W = rng.normal(size=(400, 4)).astype(np.float32)
+    coords = unit_coordinates(20, 20, "rectangular")
+    tracemalloc.start()
+    try:
+        best_matching_units(X, W)
+        bmu_and_errors(X, None, W, coords, None)
+        chunk_statistics(X[:8192], None, bmu_operands(W, np.float32))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * _parallel.CACHE_BYTES + 2 * X.nbytes / 4
 
 
 # --------------------------------------------------------------------------------
