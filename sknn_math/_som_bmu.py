@@ -147,6 +147,7 @@ def bmu_operands(W, dtype):
     first, so that samples and units are shifted by the very same vector.
     """
     W64 = np.array(W, dtype=np.float64)
+    dtype = _product_dtype(W64, np.dtype(dtype))
     # The median by a sort along the units: faster than np.median's partition.
     ordered = np.sort(W64, axis=0)
     n_units = W.shape[0]
@@ -164,6 +165,30 @@ def bmu_operands(W, dtype):
         mu, W_c.astype(dtype), W_aug, W64, norms, radius,
         far_units if far_units.any() else None,
     )
+
+
+def _product_dtype(W64, dtype):
+    """The dtype of the best-matching-unit product: float64 for a float32 codebook
+    too wide for float32.
+
+    Why: the product's rounding error, about (n + 3) u ρ² for prototypes within ρ
+    of the centre (:func:`best_units`), must stay below the spacing of
+    neighbouring units, or it reorders them for every sample. A codebook spread
+    over two far clusters, or trained on outliers, breaks that in float32 (u =
+    6e-8) at a spread of 1e3–1e4 times its spacing, and then the products run in
+    float64, as scikit-learn's ``euclidean_distances`` upcasts float32. The
+    spacing is a low percentile of the steps between consecutive units
+    (row-major: mostly grid neighbours), a cheap stand-in for the nearest-
+    neighbour distance of the units packed closest (a median would miss a dense
+    cluster among far-spread units); twins, rare, do not set it.
+    """
+    if dtype != np.float32 or W64.shape[0] < 2:
+        return dtype
+    spread_sq = np.max(np.sum(np.square(W64 - np.median(W64, axis=0)), axis=1))
+    steps_sq = np.sum(np.square(np.diff(W64, axis=0)), axis=1)
+    spacing_sq = float(np.percentile(steps_sq, 10))
+    rounding = (W64.shape[1] + 3) * 0.5 * np.finfo(np.float32).eps * spread_sq
+    return np.dtype(np.float64) if rounding > spacing_sq else dtype
 
 
 # A chunk of rows is one worker thread's task and the batch rule's unit of

@@ -114,14 +114,21 @@ def test_a_far_unit_leaves_the_others_ranked_exactly(dtype, far):
 def test_the_product_is_centred_among_the_prototypes():
     # One far prototype does not drag the centre, and the centre is a value of
     # the data's dtype (samples and prototypes shift by the same vector).
+    # A codebook this wide runs its products in float64 (_product_dtype).
     W = far_codebook(np.float32, 1e6)
     operands = bmu_operands(W, np.float32)
-    assert operands.mu.dtype == np.float32
+    assert operands.mu.dtype == np.float64
     assert np.all(np.abs(operands.mu) < 3)
     np.testing.assert_array_equal(
-        operands.W_c.astype(np.float64),
-        (W.astype(np.float64) - operands.mu).astype(np.float32),
-    )
+        operands.W_c, W.astype(np.float64) - operands.mu)
+
+
+def test_an_ordinary_float32_codebook_keeps_float32_products():
+    rng = np.random.RandomState(0)
+    W = rng.standard_normal((400, 8)).astype(np.float32)
+    operands = bmu_operands(W, np.float32)
+    assert operands.W_aug.dtype == np.float32
+    assert operands.mu.dtype == np.float32
 
 
 # --------------------------------------------------------------------------------
@@ -386,3 +393,21 @@ def test_dask_blocks_rank_the_issue_data_exactly(dask_client, dtype):
     assert_ranked_like_oracle(predicted, D)
     assert som.quantization_error_ == pytest.approx(
         np.sqrt(D.min(axis=1)).mean(), rel=1e-9)
+
+
+@pytest.mark.parametrize("fraction", [0.05, 0.3])
+def test_a_far_cluster_of_samples_is_ranked_exactly_in_float32(fraction):
+    """A cluster of outliers 1e4 away (a share of the rows, not one sample)
+    trains units there: float32 scores centred among the near units would round
+    at the clusters' distance and reorder the far units for every sample."""
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((2000, 3)).astype(np.float32)
+    k = int(fraction * len(X))
+    X[:k] = (1e4 + rng.standard_normal((k, 3))).astype(np.float32)
+    som = SelfOrganizingMap(5, 5, random_state=0).fit(X)
+    W = som.codebook_.astype(np.float64)
+    d_sq = ((X.astype(np.float64)[:, None] - W[None]) ** 2).sum(axis=2)
+    exact = np.sqrt(d_sq.min(axis=1))
+    chosen = np.sqrt(d_sq[np.arange(len(X)), som.labels_])
+    np.testing.assert_array_equal(chosen, exact)
+    assert som.quantization_error_ == pytest.approx(exact.mean(), rel=1e-12)
