@@ -240,14 +240,14 @@ def unit_distances(ns, X, W):
     return xp.concat(parts, axis=0)
 
 
-def bmu_and_errors(ns, X, sample_weight, W, coords, periods):
+def bmu_and_errors(ns, X, sample_weight, W, coords, periods, reach=1.0):
     """Best units (in the namespace), Σ s‖x − w_c‖ and Σ s[c, c₂ not adjacent]
     of codebook ``W`` on ``X``."""
     xp = ns.xp
     n_samples, n_features = X.shape
     n_units = W.shape[0]
     ops = _Operands(ns, W, X.dtype)
-    adjacency = ns.asarray(grid_adjacency(coords, periods).ravel())
+    adjacency = ns.asarray(grid_adjacency(coords, periods, reach).ravel())
     error_sum = wrong_sum = 0.0
     parts = []
     for rows in _chunks(n_samples, n_units, n_features, _itemsize(ns, X.dtype)):

@@ -559,13 +559,14 @@ def best_matching_units(X, W, *, masked=None, n_workers=None):
 
 
 def bmu_and_errors(X, sample_weight, W, coords, periods, *, masked=None,
-                   n_workers=None):
+                   n_workers=None, reach=1.0):
     """Best-matching units, Σ s·‖x − w_c‖ and Σ s·[c, c₂ not adjacent].
 
     ``c₂`` is the second-best unit; ``coords`` and ``periods`` place the units
     on the grid (:mod:`sknn_math._som_grid`). With NaN in ``X`` (``masked``;
     None finds out) units and distances use each sample's observed features.
-    ``n_workers``: threads, as in :func:`map_chunks`.
+    ``n_workers``: threads, as in :func:`map_chunks`. ``reach``: the grid
+    distance within which two units are adjacent (:func:`._som_grid.is_adjacent`).
     """
     operands = bmu_operands(W, X.dtype)
     if masked is None:
@@ -573,7 +574,8 @@ def bmu_and_errors(X, sample_weight, W, coords, periods, *, masked=None,
 
     def work(batch, buffers):
         bmu, bmu2, dist = two_best_units(X[batch], operands, buffers, masked)
-        wrong = ~is_adjacent(grid_distances(coords[bmu], coords[bmu2], periods))
+        wrong = ~is_adjacent(grid_distances(coords[bmu], coords[bmu2], periods),
+                             reach)
         if sample_weight is None:
             return batch, bmu, float(dist.sum()), float(wrong.sum())
         s = sample_weight[batch].astype(np.float64, copy=False)

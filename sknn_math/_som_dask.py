@@ -386,7 +386,7 @@ def dask_distances(X, W):
     )
 
 
-def _errors_block(start, X_block, s_block, W, coords, periods):
+def _errors_block(start, X_block, s_block, W, coords, periods, reach=1.0):
     """``(error sum, miss sum, weight sum, scale)`` of a block, the sums with
     the weights over the block's largest (the scale)."""
     masked = check_missing(X_block, row_offset=start)
@@ -396,7 +396,7 @@ def _errors_block(start, X_block, s_block, W, coords, periods):
         s_block = relative_weights(s_block, scale) if scale > 0 else s_block
     _, error_sum, wrong_sum = bmu_and_errors(
         X_block, s_block, W.astype(X_block.dtype, copy=False), coords, periods,
-        masked=masked,
+        masked=masked, reach=reach,
     )
     total = X_block.shape[0] if s_block is None else float(s_block.sum())
     return error_sum, wrong_sum, total, scale
@@ -413,13 +413,13 @@ def _combine_scaled(*parts):
     return (*sums.tolist(), scale)
 
 
-def dask_errors(X, sample_weight, W, coords, periods):
+def dask_errors(X, sample_weight, W, coords, periods, reach=1.0):
     """``(quantization error, topographic error)`` of ``X``, computed: the
     blocks' error sums and weights added up on the workers, as weighted means
     whose weights are scaled to their largest."""
     sample_weight = check_row_aligned(X, sample_weight, dtype=np.float64)
     error_sum, wrong_sum, total, _ = reduce_row_blocks(
-        _errors_block, X, sample_weight, args=(W, coords, periods),
+        _errors_block, X, sample_weight, args=(W, coords, periods, reach),
         combine=_combine_scaled,
     )
     if not total > 0:

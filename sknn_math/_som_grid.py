@@ -20,6 +20,7 @@ __all__ = [
     "grid_distances",
     "grid_periods",
     "is_adjacent",
+    "neighbour_reach",
     "pick_map_shape",
     "unit_coordinates",
     "unit_grid_distances",
@@ -101,18 +102,26 @@ def unit_grid_distances(coords, periods):
     return grid_distances(coords[:, None], coords[None], periods)
 
 
-def is_adjacent(dist):
-    """Whether units at grid distance ``dist`` (≠ 0) are neighbours."""
-    return dist <= 1.0 + ADJACENCY_TOL
+def is_adjacent(dist, reach=1.0):
+    """Whether units at grid distance ``dist`` (≠ 0) are neighbours: within
+    ``reach`` (1, or √2 to count a square grid's diagonals)."""
+    return dist <= reach + ADJACENCY_TOL
 
 
-def grid_adjacency(coords, periods):
+def neighbour_reach(topology, diagonal):
+    """The grid distance within which units are neighbours: 1, or √2 on a
+    rectangular map whose diagonal units count (8 neighbours, as MiniSom
+    counts them); a hexagonal map's 6 neighbours are all at distance 1."""
+    return sqrt(2.0) if diagonal and topology == "rectangular" else 1.0
+
+
+def grid_adjacency(coords, periods, reach=1.0):
     """Boolean (n_units, n_units) matrix of grid neighbours, False on the diagonal.
 
-    4 neighbours per unit on a rectangular map, 6 on a hexagonal one, counted
-    across the edges of a torus.
+    4 neighbours per unit on a rectangular map (8 with ``reach`` √2), 6 on a
+    hexagonal one, counted across the edges of a torus.
     """
-    adjacent = is_adjacent(unit_grid_distances(coords, periods))
+    adjacent = is_adjacent(unit_grid_distances(coords, periods), reach)
     np.fill_diagonal(adjacent, False)
     return adjacent
 

@@ -272,7 +272,7 @@ def distortion(som, X, sample_weight=None, *, sigma=None):
 # --------------------------------------------------------------------------------
 
 
-def topographic_error(som, X, sample_weight=None):
+def topographic_error(som, X, sample_weight=None, *, diagonal=False):
     """Fraction of samples whose best and second-best units are not neighbours.
 
     .. math::
@@ -282,7 +282,8 @@ def topographic_error(som, X, sample_weight=None):
 
     with :math:`c_2(x)` the second-best matching unit. Adjacent units sit at grid
     distance 1: 4 neighbours on a rectangular map, 6 on a hexagonal one,
-    counted across the edges of a periodic (toroidal) map. The same
+    counted across the edges of a periodic (toroidal) map; with ``diagonal``
+    a rectangular map's diagonal units count too (8, as MiniSom counts them). The same
     computation as :meth:`SelfOrganizingMap.topographic_error
     <sknn_math.SelfOrganizingMap.topographic_error>`, in chunks of rows.
 
@@ -296,6 +297,9 @@ def topographic_error(som, X, sample_weight=None):
 
     sample_weight : array-like of shape (n_samples,), default=None
         Weight of every sample; a weight counts as that many copies.
+
+    diagonal : bool, default=False
+        Count the diagonal units of a rectangular map as neighbours.
 
     Returns
     -------
@@ -322,7 +326,8 @@ def topographic_error(som, X, sample_weight=None):
     True
     """
     _check_map(som)
-    return float(som.topographic_error(X, sample_weight=sample_weight))
+    return float(som.topographic_error(X, sample_weight=sample_weight,
+                                       diagonal=diagonal))
 
 
 def _positions_before(D):

@@ -529,3 +529,13 @@ def test_som_callback_snapshot_of_a_device_fit_is_a_numpy_model():
     assert_allclose(snapshot["codebook_"], som.to_numpy().codebook_)
     assert snapshot["quantization_error_"] == pytest.approx(
         som.quantization_error_, rel=1e-12)
+
+
+def test_som_diagonal_topographic_error_on_the_device_equals_numpy():
+    torch = pytest.importorskip("torch")
+    X, _ = _data(np.float64)
+    som = sknn_math.SelfOrganizingMap(4, 5, max_iter=4, random_state=0).fit(X)
+    with sklearn.config_context(array_api_dispatch=True):
+        on_device = clone(som).fit(torch.asarray(X))
+        te = on_device.topographic_error(torch.asarray(X), diagonal=True)
+    assert te == pytest.approx(som.topographic_error(X, diagonal=True), abs=1e-12)

@@ -272,3 +272,10 @@ def test_fit_survives_a_killed_worker(process_client, monkeypatch):
     got = SelfOrganizingMap(**params).fit(to_dask(X), sample_weight=to_dask(s))
     assert killed
     assert_same_map(got, want)
+
+
+def test_diagonal_topographic_error_on_dask_equals_in_memory(client):
+    X, _ = make_data()
+    som = SelfOrganizingMap(4, 5, max_iter=3, random_state=0).fit(X)
+    assert som.topographic_error(to_dask(X), diagonal=True) == pytest.approx(
+        som.topographic_error(X, diagonal=True), abs=1e-12)

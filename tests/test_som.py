@@ -1717,3 +1717,28 @@ def test_partial_fit_refuses_another_geometry_than_the_fitted_one():
     # a new fit takes the new geometry
     som.set_params(neighborhood="gaussian", periodic=True).fit(X)
     som.partial_fit(X)
+
+
+def test_topographic_error_with_diagonal_neighbours_counts_eight_as_minisom():
+    """diagonal=True on a rectangular map counts the 8 surrounding units
+    (MiniSom's definition): a literal loop over the samples agrees, and the
+    figure is never above the 4-neighbour one; a hexagonal map is unchanged."""
+    rng = np.random.RandomState(0)
+    X = rng.uniform(size=(300, 3))
+    som = SelfOrganizingMap(6, 7, max_iter=3, random_state=0).fit(X)
+    W = som.codebook_
+    rows, cols = np.divmod(np.arange(W.shape[0]), som.n_cols_)
+    misses = 0
+    for x in X:
+        first, second = np.argsort(((x - W) ** 2).sum(axis=1), kind="stable")[:2]
+        chebyshev = max(abs(rows[first] - rows[second]),
+                        abs(cols[first] - cols[second]))
+        misses += chebyshev > 1
+    eight = som.topographic_error(X, diagonal=True)
+    assert eight == pytest.approx(misses / len(X), abs=1e-12)
+    assert eight <= som.topographic_error(X)
+    assert eight < som.topographic_error(X)  # this map has diagonal pairs
+    hexagonal = SelfOrganizingMap(6, 7, topology="hexagonal", max_iter=3,
+                                  random_state=0).fit(X)
+    assert hexagonal.topographic_error(X, diagonal=True) == (
+        hexagonal.topographic_error(X))
