@@ -19,7 +19,8 @@ Usage::
 
     python benchmarks/bench_som.py                 # the comparison table
     python benchmarks/bench_som.py --scale         # plus 1,000,000 × 32 on 40×40
-                                                   # (in a fresh process)
+                                                   # (in a fresh process), against
+                                                   # NumPy's rate for its products
     python benchmarks/bench_som.py --no-minisom    # skip the slow MiniSom runs
 """
 
@@ -257,6 +258,38 @@ def comparison(repeats, minisom):
         print(f"MiniSom online / ours at equal QE: {t_peer / t_eq:.0f}× (target ≥ 40×)")
 
 
+def machine():
+    """The processor's model and the BLAS libraries' kernels and threads."""
+    from threadpoolctl import threadpool_info
+
+    model = "unknown processor"
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as cpuinfo:
+        model = next((line.split(":", 1)[1].strip() for line in cpuinfo
+                      if line.startswith("model name")), model)
+    blas = sorted({f"{info['internal_api']} {info['version']} "
+                   f"{info.get('architecture', '')}, {info['num_threads']} threads"
+                   for info in threadpool_info() if info["user_api"] == "blas"})
+    return f"{model}, {os.cpu_count()} cores; BLAS: {'; '.join(blas)}"
+
+
+def gemm_seconds(X, n_units, repeats=3):
+    """NumPy's best time for the products of one pass over ``X``:
+    (rows × d)·(d × n_units) in float32, over blocks of 2048 to 16384 rows
+    (its fastest shapes here; the whole (n × n_units) product would not fit in
+    memory), with BLAS's own threads."""
+    n, d = X.shape
+    B = np.random.default_rng(1).standard_normal((d, n_units), dtype=np.float32)
+    best = np.inf
+    for _ in range(repeats):
+        for rows in (2048, 4096, 8192, 16384):
+            G = np.empty((rows, n_units), dtype=np.float32)
+            tic = time.perf_counter()
+            for start in range(0, n - rows + 1, rows):
+                np.matmul(X[start:start + rows], B, out=G)
+            best = min(best, (time.perf_counter() - tic) * n / (n // rows * rows))
+    return best
+
+
 def scale():
     n, d, side = 1_000_000, 32, 40
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -269,22 +302,33 @@ def scale():
         part = X[start : start + 100_000]
         part[:] = rng.standard_normal(part.shape, dtype=np.float32)
         part += centers[rng.integers(0, len(centers), size=len(part))]
+    load = os.getloadavg()[0]
+    gemm = gemm_seconds(X, side * side)
     som = SelfOrganizingMap(side, side, max_iter=EPOCHS)
+    seconds = timed(lambda: som.fit(X))
+    # Again for the peak memory: tracing every allocation slows the fit.
     tracemalloc.start()
     tracemalloc.reset_peak()
     base, _ = tracemalloc.get_traced_memory()
-    tic = time.perf_counter()
     som.fit(X)
-    seconds = time.perf_counter() - tic
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    tic = time.perf_counter()
-    som.predict(X)
-    predict_seconds = time.perf_counter() - tic
+    predict_seconds = min(timed(lambda: som.predict(X)) for _ in range(3))
+    gemm = min(gemm, gemm_seconds(X, side * side))
     print()
     print(
         f"Scale: {n:,} × {d} float32 blobs ({X.nbytes / 2**20:.0f} MiB), "
-        f"{side}×{side} map, {EPOCHS} epochs, default PCA init"
+        f"{side}×{side} map, {EPOCHS} epochs, default PCA init; {machine()}; "
+        f"load average {load:.2f} at start"
+    )
+    print()
+    flops = 2 * n * d * side * side
+    print(
+        f"NumPy's products of one pass, ({n:,} × {d})·({d} × {side * side}): "
+        f"{gemm:.3f} s ({flops / gemm / 1e9:.0f} GFLOP/s). Share of that rate: "
+        f"fit {EPOCHS * gemm / seconds:.0%} ({EPOCHS} passes' products in the "
+        f"whole fit's time), predict {gemm / predict_seconds:.0%} (one pass; best "
+        "of 3)"
     )
     print()
     print(

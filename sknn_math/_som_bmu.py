@@ -1,11 +1,12 @@
-"""Best-matching units: one matrix product per chunk of samples.
+"""Best-matching units: one matrix product per block of samples.
 
 Everything the SOM computes on the data goes through here: the batch epoch's
 statistics, predictions and the quantization and topographic errors. A pass
-over the data cuts it into chunks of rows (:func:`map_chunks`), whose
-distance blocks stay in the CPU cache and within ``working_memory``, and
-shares them among worker threads; its results come back in chunk order, so the
-same data give the same bits whatever the number of threads. Thread and chunk
+over the data cuts it into chunks of rows (:func:`map_chunks`), a worker
+thread's task within ``working_memory``, and each chunk into blocks whose
+distance block stays in the CPU cache (:func:`chunk_sizes`,
+:func:`chunk_units`); the chunks' results come back in chunk order, so the
+same data give the same bits whatever the number of threads. Thread and cache
 policy live in :mod:`sknn_math._parallel`.
 
 The product, in the data's dtype, is centred among the prototypes, so that it
