@@ -742,7 +742,9 @@ class ElmanRegressor(RegressorTask, _BaseElman):
         ``ceil(validation_fraction * n_sequences)`` rows of ``X``, in the order
         given, read as time order, so that no window used for training lies
         after the validation windows (a random split would let windows that
-        overlap the validation period train the model).
+        overlap the validation period train the model). Sequences
+        that are not in time order (e.g. sorted by class) should be shuffled
+        first, or passed with ``X_val``.
     beta_1 : float, default=0.9
         Decay of Adam's first-moment estimate.
     beta_2 : float, default=0.999

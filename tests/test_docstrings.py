@@ -40,8 +40,13 @@ MAY_DIFFER_BY = {
                                  "exploding gradients; the MLP does not"),
     "loss": ("estimator", "classifiers offer log_loss, the MLP regressor poisson "
                           "too, the Elman regressor squared_error only"),
-    "early_stopping": ("task", "the validation score is accuracy for classifiers, "
-                               "R² for regressors"),
+    "early_stopping": ("estimator", "the validation score is accuracy for "
+                                    "classifiers, R² for regressors, and the Elman "
+                                    "net holds out the last rows (time order)"),
+    "validation_fraction": ("network", "the Elman net holds out the last rows "
+                                       "(time order), the MLP a random split"),
+    "random_state": ("network", "the Elman net's validation split (the last rows) "
+                                "draws no random numbers"),
 }
 
 # An Elman net's sample is a sequence, and its docstrings say so; that wording is
