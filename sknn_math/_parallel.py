@@ -134,22 +134,25 @@ def n_worker_threads():
     return n
 
 
-# (pid, n_workers, executor); a forked child must not reuse its parent's threads.
-_POOL = None
+# pid -> {n_workers: executor}; a forked child must not reuse its parent's threads.
+_POOLS = {}
 _pool_lock = threading.Lock()
 
 
 def _worker_pool(n_workers):
     """A thread pool kept between calls (starting threads costs milliseconds)
     of exactly ``n_workers`` threads: a larger one would run the queue ahead
-    of the consumer at once, more threads than asked and a scratch each."""
-    global _POOL
+    of the consumer at once, more threads than asked and a scratch each.
+
+    One pool per size, never shut down: another thread may be submitting to a
+    pool of another size at this moment (concurrent ``predict`` calls on data
+    of different sizes); there are at most as many sizes as cores.
+    """
     with _pool_lock:
-        if _POOL is None or _POOL[0] != os.getpid() or _POOL[1] != n_workers:
-            if _POOL is not None and _POOL[0] == os.getpid():
-                _POOL[2].shutdown(wait=False)  # pending work still runs
-            _POOL = (os.getpid(), n_workers, ThreadPoolExecutor(n_workers))
-        return _POOL[2]
+        pools = _POOLS.setdefault(os.getpid(), {})
+        if n_workers not in pools:
+            pools[n_workers] = ThreadPoolExecutor(n_workers)
+        return pools[n_workers]
 
 
 def map_in_order(work, items, *, n_workers=None):

@@ -77,7 +77,7 @@ from ._som_kernels import (
     NON_NEGATIVE_NEIGHBORHOODS,
     schedule_fraction,
 )
-from ._som_rules import online_epoch
+from ._som_rules import divergence_limit, online_epoch
 from ._validation import (
     Interval,
     StrOptions,
@@ -555,6 +555,8 @@ class SelfOrganizingMap(
         decay = DECAYS[self.decay]
         T = self.max_iter
         task = FitTask(self, T, data.X, y, data.sample_weight)
+        reach_limit = (divergence_limit(data.X, W, data.masked)
+                       if self.algorithm == "online" else None)
         for epoch in range(T):
             tic = time.perf_counter()
             iteration = task.begin_iteration("epoch")
@@ -570,7 +572,8 @@ class SelfOrganizingMap(
                 )
                 sigma = decay(self.sigma_start_, self.sigma_end, fracs)
                 eta = decay(self.learning_rate_start, self.learning_rate_end, fracs)
-            W, mass = self._epoch(data, W, grid_dist, sigma, eta, rng)
+            W, mass = self._epoch(data, W, grid_dist, sigma, eta, rng,
+                                  reach_limit=reach_limit)
             if self.verbose > 0:
                 elapsed = time.perf_counter() - tic
                 _, error_sum, wrong_sum, _ = data.results(
@@ -827,7 +830,8 @@ class SelfOrganizingMap(
         task.end()
         return self
 
-    def _epoch(self, data, W, grid_dist, sigma, eta, rng, previous_mass=None):
+    def _epoch(self, data, W, grid_dist, sigma, eta, rng, previous_mass=None,
+               reach_limit=None):
         """One epoch of the chosen rule; returns ``(W, mass)``.
 
         Batch: ``sigma`` is a number, ``mass`` the denominators Σ_j h(j,k) n_j
@@ -852,6 +856,7 @@ class SelfOrganizingMap(
                 eta,
                 kernel,
                 masked=data.masked,
+                reach_limit=reach_limit,
             )
         cure = "Scale the data (e.g. StandardScaler) and refit."
         if self.algorithm == "online" and data.weight_scale > 1.0:

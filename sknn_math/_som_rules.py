@@ -40,6 +40,7 @@ __all__ = [
     "batch_epoch",
     "batch_update",
     "chunk_statistics",
+    "divergence_limit",
     "epoch_statistics",
     "online_epoch",
     "sum_statistics",
@@ -306,9 +307,19 @@ class _Reach:
             )
 
 
+def divergence_limit(X, W, masked=None):
+    """How far beyond the data's bounding box the codebook may go before a pass
+    of the online rule counts as diverging, set once for a whole fit from the
+    data and the initial codebook (:class:`_Reach`): a limit taken afresh at
+    every epoch would grow with a diverging codebook and never be reached."""
+    if masked is None:
+        masked = has_missing(X)
+    return _Reach(X, W, masked).limit
+
+
 def online_epoch(
     X, sample_weight, W, grid_dist, order, sigmas, etas, kernel, *, with_error=False,
-    masked=None,
+    masked=None, reach_limit=None,
 ):
     """One pass of Kohonen's online rule over ``X[order]``, updating ``W`` in place.
 
@@ -324,7 +335,9 @@ def online_epoch(
     A ``ValueError`` stops a pass that diverges: a prototype that moves more
     than :data:`DIVERGED_REACH` times the extent of the data (or of the
     codebook) further beyond the data's bounding box, or that is no longer
-    finite, looked for every few steps.
+    finite, looked for every few steps. ``reach_limit`` (from
+    :func:`divergence_limit` at the start of a fit) holds the limit fixed over
+    the fit's epochs; None sets it from this pass's start.
     """
     if masked is None:
         masked = has_missing(X)
@@ -334,6 +347,8 @@ def online_epoch(
         else frozenset()
     )
     reach = _Reach(X, W, masked)
+    if reach_limit is not None:
+        reach.limit = reach_limit
     dtype = W.dtype
     error_sum = 0.0
     diff = np.empty_like(W)

@@ -137,3 +137,25 @@ def test_dask_tasks_leave_the_threads_to_the_worker(dask_client):
     assert not in_dask_task()
     assert not isinstance(blas_threads_for(2**20), contextlib.nullcontext)
     assert dask_client.submit(inside).result() == (True, 1, True)
+
+
+def test_concurrent_passes_of_different_sizes_share_the_pools_safely():
+    """Passes started at once from several threads, each with its own number of
+    workers (as the chunk count of their data sets it), all complete with their
+    results in order: no pool is shut down under another thread's feet."""
+    from concurrent.futures import ThreadPoolExecutor as Threads
+
+    from sknn_math._parallel import map_in_order
+
+    def one_pass(n_items):
+        results = []
+        for _ in range(20):
+            results = list(map_in_order(lambda i: i * i, range(n_items),
+                                        n_workers=n_items % 7 + 2))
+        return results
+
+    sizes = [3, 4, 5, 6, 7, 8, 9, 10]
+    with Threads(len(sizes)) as threads:
+        outcomes = list(threads.map(one_pass, sizes))
+    for n_items, results in zip(sizes, outcomes, strict=True):
+        assert results == [i * i for i in range(n_items)]

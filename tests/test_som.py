@@ -1742,3 +1742,14 @@ def test_topographic_error_with_diagonal_neighbours_counts_eight_as_minisom():
                                   random_state=0).fit(X)
     assert hexagonal.topographic_error(X, diagonal=True) == (
         hexagonal.topographic_error(X))
+
+
+def test_online_mexican_hat_diverging_slowly_over_epochs_is_an_error():
+    """A codebook that grows a little every epoch is caught too: the limit is
+    set once for the fit, not afresh from each epoch's codebook."""
+    X = np.random.RandomState(0).standard_normal((300, 3))
+    som = SelfOrganizingMap(6, 6, algorithm="online", neighborhood="mexican_hat",
+                            learning_rate_start=0.02, sigma_start=1, max_iter=50,
+                            random_state=0)
+    with pytest.raises(ValueError, match="Training diverged"):
+        som.fit(X)
