@@ -240,6 +240,11 @@ def _lanczos_axes(X, w, mean, k):
             out += projection @ centred
         return out
 
+    # Data without variance leave nothing for Lanczos to iterate on (its start
+    # vector maps to zero): no axes, which pca_codebook's rank check reports.
+    if not np.any(normal_product(np.ones(n_features))) and not np.any(
+            normal_product(np.random.RandomState(0).uniform(-1, 1, n_features))):
+        return np.zeros(k), np.zeros((n_features, k))
     normal = LinearOperator((n_features, n_features), matvec=normal_product,
                             dtype=np.float64)
     return _eigsh_leading(normal, k)

@@ -1753,3 +1753,12 @@ def test_online_mexican_hat_diverging_slowly_over_epochs_is_an_error():
                             random_state=0)
     with pytest.raises(ValueError, match="Training diverged"):
         som.fit(X)
+
+
+def test_data_without_variance_on_the_lanczos_route_is_no_arpack_error():
+    """Many samples and features (the principal axes by Lanczos iterations) of
+    constant data: init='random' fits, init='pca' is the rank error."""
+    X = np.ones((1100, 1100))
+    SelfOrganizingMap(init="random", max_iter=2, random_state=0).fit(X)
+    with pytest.raises(ValueError, match="varies along only 0"):
+        SelfOrganizingMap(init="pca", max_iter=2).fit(X)
