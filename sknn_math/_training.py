@@ -386,10 +386,14 @@ def check_window_layout(X, n_features_per_step):
                     f"time step laid out 2-D (each row is the row before moved "
                     f"{shift} column(s) to the left), but n_features_per_step="
                     f"{n_features_per_step} reads every {n_features_per_step} "
-                    "column(s) as one time step: the network would learn a "
-                    f"different model. Set n_features_per_step={shift}, or pass "
-                    "3-D windows (n_windows, window, n_features), e.g. from "
-                    "make_windows(series, window, layout='3d').",
+                    "column(s) as one time step: if the series has "
+                    f"{shift} features, the network would learn a different "
+                    f"model. Set n_features_per_step={shift}, or pass 3-D "
+                    "windows (n_windows, window, n_features), e.g. from "
+                    "make_windows(series, window, layout='3d'). Windows of a "
+                    f"single series taken every {shift} steps look the same: "
+                    "then the layout is right and this warning can be ignored "
+                    "(warnings.filterwarnings).",
                     UserWarning, stacklevel=5,
                 )
             return
