@@ -214,8 +214,12 @@ def chunk_sizes(n_samples, n_features, n_units, dtype):
     block = chunk_n_rows(
         (n_units + n_features + 1) * itemsize, n_samples, fit_in_cache=True
     )
-    # per row of a chunk: X_aug, a NaN mask and two unit indices
-    limit = chunk_n_rows((n_features + 1) * itemsize + n_features + 16, n_samples)
+    # per row of a chunk: X_aug, a NaN mask, two unit indices, and the float64
+    # direct differences of the exact distances (the row's prototype and the
+    # difference, two_best_units)
+    limit = chunk_n_rows(
+        (n_features + 1) * itemsize + n_features + 16 + 2 * n_features * 8, n_samples
+    )
     target = min(CHUNK_ROWS, -(-n_samples // MIN_CHUNKS))
     return block, block * max(1, min(round(target / block), limit // block))
 
