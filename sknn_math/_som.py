@@ -1345,6 +1345,7 @@ class SelfOrganizingMap(
         error : float
             In [0, 1]; NaN for a map with a single unit.
         """
+        check_is_fitted(self)
         reach = neighbour_reach(self._topology, diagonal)
         if is_dask_array(X):
             return self._topographic(self._dask_errors(X, sample_weight, reach)[1])
