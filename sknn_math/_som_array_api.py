@@ -25,7 +25,7 @@ import numpy as np
 
 from ._parallel import chunk_n_rows
 from ._som_bmu import FAR, bmu_operands
-from ._som_data import relative_weights, weight_scale
+from ._som_data import InMemoryData
 from ._som_grid import grid_adjacency
 from ._som_init import principal_axes
 
@@ -266,9 +266,9 @@ def bmu_and_errors(ns, X, sample_weight, W, coords, periods, reach=1.0):
     return xp.concat(parts), error_sum, wrong_sum
 
 
-class ArrayAPIData:
+class ArrayAPIData(InMemoryData):
     """Training data in another namespace: the facade ``fit`` reads
-    (:mod:`._som_data`, whose weight rules it follows).
+    (:mod:`._som_data`, whose weight rules it inherits).
 
     ``X`` lives in the namespace; the sample weights are kept twice: as given,
     float64 on the host (the hits, the automatic size), and divided by
@@ -278,52 +278,19 @@ class ArrayAPIData:
     the epochs.
     """
 
-    masked = False
-
     def __init__(self, X, sample_weight, namespace):
         self.ns = namespace
-        self.X = X
-        self.sample_weight = sample_weight
-        self.n_samples, self.n_features = X.shape
+        super().__init__(X, sample_weight, masked=False)
         self.dtype = _numpy_dtype(namespace, X.dtype)
-        self.weight_scale = weight_scale(sample_weight)
 
-    @property
-    def weight_scale(self):
-        return self._weight_scale
-
-    @weight_scale.setter
-    def weight_scale(self, scale):
-        self._weight_scale = float(scale)
-        self._scaled = None
-
-    @property
-    def scaled_weight(self):
-        """``sample_weight / weight_scale`` in X's dtype and namespace."""
-        if self._scaled is None and (
-            self.sample_weight is not None or self._weight_scale != 1.0
-        ):
-            weights = self.sample_weight
-            if weights is None:
-                weights = np.ones(self.n_samples)
-            self._scaled = self.ns.asarray(
-                relative_weights(weights, self._weight_scale, self.dtype))
-        return self._scaled
-
-    def total_weight(self):
-        if self.sample_weight is None:
-            return self.n_samples
-        with np.errstate(over="ignore"):
-            return float(self.sample_weight.sum())
+    def _where_X_is(self, array):
+        return self.ns.asarray(array)
 
     def scaled_total(self):
         if self.scaled_weight is None:
             return float(self.n_samples)
         xp = self.ns.xp
         return float(xp.sum(xp.astype(self.scaled_weight, xp.float64)))
-
-    def n_live(self):
-        return int(self._live().size)
 
     def observed_means(self):  # pragma: no cover - NaN is refused before
         raise AssertionError("data with NaN stay on NumPy")
@@ -348,11 +315,6 @@ class ArrayAPIData:
             centred = xp.astype(self.X[rows, :], xp.float64) - mean
             cov += xp.matrix_transpose(centred * w[rows][:, None]) @ centred
         return principal_axes(self.ns.to_numpy(mean), self.ns.to_numpy(cov / total))
-
-    def _live(self):
-        if self.sample_weight is None:
-            return np.arange(self.n_samples)
-        return np.flatnonzero(self.sample_weight > 0)
 
     def draw(self, rng, n_units):
         live = self._live()

@@ -93,8 +93,13 @@ class InMemoryData:
             weights = self.sample_weight
             if weights is None:
                 weights = np.ones(self.n_samples)
-            self._scaled = relative_weights(weights, self._weight_scale, self.dtype)
+            self._scaled = self._where_X_is(
+                relative_weights(weights, self._weight_scale, self.dtype))
         return self._scaled
+
+    def _where_X_is(self, array):
+        """``array`` (NumPy) moved to X's namespace and device: here, as is."""
+        return array
 
     def total_weight(self):
         """Number of samples, or the sum of their weights (float64; infinite
