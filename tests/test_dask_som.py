@@ -269,6 +269,9 @@ def test_fit_survives_a_killed_worker(process_client, monkeypatch):
         return result
 
     monkeypatch.setattr(_som_dask.DaskData, "batch_epoch", batch_epoch_then_kill)
+    # both workers up (an earlier test's restarted process may still be joining
+    # on a loaded machine), so that one is there to kill and one to survive
+    process_client.wait_for_workers(2, timeout=60)
     got = SelfOrganizingMap(**params).fit(to_dask(X), sample_weight=to_dask(s))
     assert killed
     assert_same_map(got, want)
