@@ -69,7 +69,11 @@ def sequence_data(n, steps, features, seed=0):
     t = np.arange(steps + 1)[None, :, None]
     series = np.sin(omega * t + phase) + 0.1 * rng.standard_normal(
         (n, steps + 1, features))
-    return series[:, :steps].reshape(n, steps * features), series[:, steps, 0]
+    # C-contiguous, as data read from a file are. On strided views of the
+    # series the networks' batch gather (np.take) copies the whole array for
+    # every batch, and the fit time grows with the square of the sequences.
+    X = np.ascontiguousarray(series[:, :steps].reshape(n, steps * features))
+    return X, np.ascontiguousarray(series[:, steps, 0])
 
 
 def blob_data(n, d, seed=0):
