@@ -274,6 +274,10 @@ class _MiniBatches:
     """
 
     def __init__(self, X, Y, sample_weight, rows, shuffle, rng, weight_scale=1.0):
+        if shuffle and isinstance(X, np.ndarray):
+            # A strided view would be copied whole by every batch's gather
+            # (np.take): one C-ordered copy per fit instead.
+            X = np.ascontiguousarray(X)
         self.X, self.Y, self.sample_weight = X, Y, sample_weight
         self.weight_scale = weight_scale
         self.rows = rows
