@@ -143,7 +143,8 @@ class InMemoryData:
     def bounds(self):
         """Per-feature minimum and maximum over the rows of positive weight
         (over the observed values when ``masked``)."""
-        X_live = self.X[self._live()]
+        # Unweighted, every row is live: no copy of X.
+        X_live = self.X if self.sample_weight is None else self.X[self._live()]
         if self.masked:
             return np.nanmin(X_live, axis=0), np.nanmax(X_live, axis=0)
         return np.min(X_live, axis=0), np.max(X_live, axis=0)

@@ -83,14 +83,17 @@ def grid_distances(a, b, periods):
     shortest over the translates of ``b``: the nearest row image (shifting x by
     the shear when it wraps), then the nearest column image.
     """
-    delta = a - b
+    # x and y differences apart, each contiguous: hypot over the interleaved
+    # pairs of ``a - b`` runs at a quarter of the speed on a units² matrix.
+    delta_x = a[..., 0] - b[..., 0]
+    delta_y = a[..., 1] - b[..., 1]
     if periods is None:
-        return np.hypot(delta[..., 0], delta[..., 1])
+        return np.hypot(delta_x, delta_y)
     P_x, P_y, shear = periods
     best = None
     for k in (-1, 0, 1):
-        dy = delta[..., 1] + k * P_y
-        dx = delta[..., 0] + k * shear
+        dy = delta_y + k * P_y
+        dx = delta_x + k * shear
         dx -= P_x * np.round(dx / P_x)
         dist = np.hypot(dx, dy)
         best = dist if best is None else np.minimum(best, dist)

@@ -25,7 +25,7 @@ import numpy as np
 from scipy.sparse.linalg import LinearOperator, eigsh
 from sklearn.utils import gen_batches
 
-from ._parallel import chunk_n_rows
+from ._parallel import chunk_n_rows, map_in_order
 from ._som_bmu import has_missing
 
 __all__ = [
@@ -38,6 +38,27 @@ __all__ = [
     "weighted_pca",
     "weighted_ratio",
 ]
+
+
+# Rows per task of the sums on the worker threads: enough cache-sized blocks
+# that handing a task to a thread costs a few percent of it.
+_TASK_ROWS = 32768
+
+
+def _block_sums(block_sums, n_samples, rows):
+    """``block_sums(batch)`` of every cache-sized block of ``rows`` rows, in
+    order, the blocks of a task summed on a worker thread: the sums come out
+    in the same order, so the same bits, whatever the number of threads."""
+    per_task = max(1, _TASK_ROWS // rows) * rows
+
+    def task_sums(task):
+        blocks = range(task.start, task.stop, rows)
+        total = block_sums(slice(blocks[0], min(blocks[0] + rows, task.stop)))
+        for start in blocks[1:]:
+            total += block_sums(slice(start, min(start + rows, task.stop)))
+        return total
+
+    return map_in_order(task_sums, gen_batches(n_samples, per_task))
 
 
 def _weights(n_samples, sample_weight):
@@ -65,8 +86,11 @@ def mean_sums(X, sample_weight, *, masked=False):
     rows = chunk_n_rows(2 * n_features * 8, n_samples, fit_in_cache=True)
     total = np.zeros(n_features)
     if not masked:
-        for batch in gen_batches(n_samples, rows):
-            total += w[batch] @ X[batch].astype(np.float64, copy=False)
+        for part in _block_sums(
+            lambda batch: w[batch] @ X[batch].astype(np.float64, copy=False),
+            n_samples, rows,
+        ):
+            total += part
         return total, w.sum()
     observed_weight = np.zeros(n_features)
     for batch in gen_batches(n_samples, rows):
@@ -90,10 +114,15 @@ def covariance_sums(X, sample_weight, mean, *, masked=False):
     if not masked:
         # A float64 copy and its weighted twin per row.
         rows = chunk_n_rows(2 * n_features * 8, n_samples, fit_in_cache=True)
-        cov = np.zeros((n_features, n_features))
-        for batch in gen_batches(n_samples, rows):
+
+        def block_sums(batch):
             centred = X[batch].astype(np.float64) - mean
-            cov += (centred * w[batch, None]).T @ centred
+            weighted = centred if sample_weight is None else centred * w[batch, None]
+            return weighted.T @ centred
+
+        cov = np.zeros((n_features, n_features))
+        for part in _block_sums(block_sums, n_samples, rows):
+            cov += part
         return cov, w.sum()
     return _pairwise_covariance(X, w, mean)
 

@@ -26,9 +26,8 @@ from math import sqrt
 import numpy as np
 from scipy import sparse
 
-from ._som_bmu import (  # chunk_products: the block kernel, importable as before
+from ._som_bmu import (
     bmu_operands,
-    chunk_products,  # noqa: F401
     chunk_units,
     has_missing,
     map_chunks,

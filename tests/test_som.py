@@ -874,15 +874,16 @@ def test_threaded_chunks_give_the_same_bits(monkeypatch):
         threads.add(threading.get_ident())
         return kernel(*args, **kwargs)
 
-    # the training epochs (_som_rules) and the final measures (_som_bmu)
+    # the training epochs and the final measures
     monkeypatch.setattr(_som_bmu, "chunk_products", recorded)
-    monkeypatch.setattr(_som_rules, "chunk_products", recorded)
+    # the PCA's sums: several tasks of cache-sized blocks
+    monkeypatch.setattr(_som_init, "_TASK_ROWS", 1000)
 
     def fit(n_workers):
         monkeypatch.setattr(_parallel, "n_worker_threads", lambda: n_workers)
         threads.clear()
         with config_context(working_memory=0.05), _parallel.single_threaded_blas():
-            som = SelfOrganizingMap(6, 6, init="random", random_state=1).fit(X)
+            som = SelfOrganizingMap(6, 6, init="pca", random_state=1).fit(X)
         return som, set(threads)
 
     fits = [fit(4) for _ in range(3)] + [fit(2), fit(1)]
