@@ -7,6 +7,9 @@ Every estimator asks here and nowhere else:
   net's time steps);
 - :func:`map_in_order` — a chunked pass over the data on one worker thread per
   core (the SOM's epochs and measures);
+- :func:`row_parts` and :func:`run_in_parts` — a network's batch cut into row
+  parts whose forward and backward passes run side by side, one per core (wide
+  layers, where NumPy's one-core element-wise passes would leave a core idle);
 - :func:`chunk_n_rows` — rows per chunk, within ``working_memory`` and, for
   passes that stream a distance block, within the CPU cache.
 """
@@ -20,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from itertools import islice
 
+import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from ._validation import get_chunk_n_rows
@@ -29,6 +33,12 @@ from ._validation import get_chunk_n_rows
 # (fits 20× slower were measured on two shared cores). scikit-learn's KMeans limits
 # BLAS the same way for its small products.
 SMALL_PRODUCT_MULTIPLY_ADDS = 2**22
+
+# A batch runs in row parts when each part's largest product takes at least this
+# many multiply-adds: enough to pay for handing the part to a thread and for the
+# threads' turns over Python's GIL between NumPy calls (a narrow network's many
+# small calls would spend more on those turns than the second core gives).
+ROW_PART_MULTIPLY_ADDS = 2**22
 
 # Below this OpenBLAS runs a matrix product on one thread by itself (vector
 # products and reductions may still spread over threads).
@@ -73,13 +83,16 @@ def single_threaded_blas():
                 _limiter = None
 
 
-def blas_threads_for(multiply_adds, *, sequential=False, prediction=False):
+def blas_threads_for(multiply_adds, *, sequential=False, in_parts=False,
+                     prediction=False):
     """BLAS threads for work whose largest product takes ``multiply_adds``.
 
     One thread for small products, BLAS's own choice for large ones. A
     ``sequential`` chain, each product waiting for the one before (a recurrence),
     runs on one thread whatever the size: every step would wait for the slowest
-    thread, and a descheduled one stalls the whole chain. A ``prediction`` whose
+    thread, and a descheduled one stalls the whole chain. Work ``in_parts``
+    (:func:`run_in_parts`) already has a core per part: one BLAS thread each,
+    for OpenBLAS's idle threads spin on the cores the parts need. A ``prediction`` whose
     products BLAS runs on one thread anyway leaves the limits alone: changing
     them costs some 10 µs, much of a prediction on a few rows.
     """
@@ -90,7 +103,7 @@ def blas_threads_for(multiply_adds, *, sequential=False, prediction=False):
         return contextlib.nullcontext()
     if prediction and multiply_adds < TINY_PRODUCT_MULTIPLY_ADDS:
         return contextlib.nullcontext()
-    if sequential or multiply_adds <= SMALL_PRODUCT_MULTIPLY_ADDS:
+    if sequential or in_parts or multiply_adds <= SMALL_PRODUCT_MULTIPLY_ADDS:
         return single_threaded_blas()
     return contextlib.nullcontext()
 
@@ -184,3 +197,35 @@ def map_in_order(work, items, *, n_workers=None):
             if item is not None:
                 pending.append(pool.submit(work, item))
             yield result
+
+
+def row_parts(n_rows, part_multiply_adds):
+    """Into how many row parts to cut a batch of ``n_rows`` rows: one per worker
+    thread where each part's largest product, ``part_multiply_adds(rows)``,
+    reaches :data:`ROW_PART_MULTIPLY_ADDS`; else 1."""
+    n_parts = min(n_worker_threads(), n_rows)
+    if n_parts <= 1 or part_multiply_adds(n_rows // n_parts) < ROW_PART_MULTIPLY_ADDS:
+        return 1
+    return n_parts
+
+
+def run_in_parts(work, n_parts):
+    """``[work(0), …, work(n_parts − 1)]``: part 0 on the calling thread, the
+    others on worker threads, all under the caller's floating-point error
+    state (NumPy keeps it per thread). ``work`` must not itself run in parts."""
+    if n_parts == 1:
+        return [work(0)]
+    errors = np.geterr()
+
+    def run(part):
+        with np.errstate(**errors):
+            return work(part)
+
+    pool = _worker_pool(n_parts - 1)
+    others = [pool.submit(run, part) for part in range(1, n_parts)]
+    try:
+        first = work(0)
+    finally:
+        # every part ends before the caller reads or reuses their buffers
+        results = [future.result() for future in others]
+    return [first, *results]

@@ -77,7 +77,7 @@ from ._callbacks import CallbackSupportMixin, FitTask
 from ._dask import is_dask_array
 from ._losses import LOSSES, output_and_loss, output_delta
 from ._optimizers import SGD, Adam, clip_grad_norm
-from ._parallel import blas_threads_for, chunk_n_rows
+from ._parallel import blas_threads_for, chunk_n_rows, row_parts, run_in_parts
 from ._validation import (
     Interval,
     Options,
@@ -253,6 +253,33 @@ def _take_rows(A, rows):
         return A[rows, ...]
     namespace = namespace_of_array(A)
     return namespace.xp.take(A, namespace.asarray(rows), axis=0)
+
+
+@dataclass
+class _RowParts:
+    """A batch cut into row parts whose passes run side by side, one per core:
+    ``bounds`` the parts' first rows (and the end), a workspace per part, and
+    for every part after the first its own gradient ``(flat, coef_grads,
+    intercept_grads)``, laid out as the batch's and added to it."""
+
+    bounds: list
+    workspaces: list
+    grads: list
+
+    @classmethod
+    def for_batch(cls, network, n_rows, n_columns, params, n_parts):
+        bounds = [n_rows * i // n_parts for i in range(n_parts + 1)]
+        dtype = params.theta.dtype
+        workspaces = [network._make_workspace(stop - start, n_columns, dtype)
+                      for start, stop in zip(bounds[:-1], bounds[1:], strict=True)]
+        shapes = [a.shape for a in params.coefs + params.intercepts]
+        n_layers = len(params.coefs)
+        grads = []
+        for _ in range(n_parts - 1):
+            flat = np.empty_like(params.grad)
+            views = _views(flat, shapes)
+            grads.append((flat, views[:n_layers], views[n_layers:]))
+        return cls(bounds, workspaces, grads)
 
 
 class _Diverged(Exception):
@@ -645,8 +672,9 @@ class BaseNetwork(ArrayAPISupportMixin, CallbackSupportMixin, BaseEstimator,
 
         params = self._start_training(first_call, X.shape[1], Y.shape[1], dtype,
                                       incremental, namespace)
-        multiply_adds = self._product_multiply_adds(self._batch_rows(X.shape[0]),
-                                                    X.shape[1])
+        batch_rows = self._batch_rows(X.shape[0])
+        multiply_adds = self._product_multiply_adds(batch_rows, X.shape[1])
+        in_parts = self._row_parts(batch_rows, X, params) > 1
         task = FitTask(self, self._n_subtasks(incremental), X, y, sample_weight)
         # Σw on the host, before the weights follow X (NumPy: nothing moves)
         weight_sum = X.shape[0] if sample_weight is None else sample_weight.sum()
@@ -658,10 +686,10 @@ class BaseNetwork(ArrayAPISupportMixin, CallbackSupportMixin, BaseEstimator,
         # training stops with a clear message.
         with (np.errstate(over="ignore", invalid="ignore", divide="ignore"),
               blas_threads_for(multiply_adds,
-                               sequential=self._sequential_products)):
+                               sequential=self._sequential_products,
+                               in_parts=in_parts)):
             if self.solver == "lbfgs":
-                workspace = self._make_workspace(X.shape[0], X.shape[1],
-                                                 params.theta.dtype)
+                workspace = self._batch_workspace(X.shape[0], X, params)
                 self._fit_lbfgs(
                     params,
                     lambda: self._loss_grad(params, X, Y, sample_weight, workspace,
@@ -881,6 +909,22 @@ class BaseNetwork(ArrayAPISupportMixin, CallbackSupportMixin, BaseEstimator,
                 "Set warm_start=False (or refit with fit) to train the new one."
             )
 
+    def _row_parts(self, n_rows, X, params):
+        """Into how many row parts to cut batches of ``n_rows`` rows of ``X``
+        (:func:`._parallel.row_parts`); dense NumPy data only."""
+        if sp.issparse(X) or not isinstance(params.theta, np.ndarray):
+            return 1
+        return row_parts(n_rows,
+                         lambda rows: self._product_multiply_adds(rows, X.shape[1]))
+
+    def _batch_workspace(self, n_rows, X, params):
+        """The workspace of batches of ``n_rows`` rows of ``X``: one, or one per
+        row part (:class:`_RowParts`)."""
+        n_parts = self._row_parts(n_rows, X, params)
+        if n_parts == 1:
+            return self._make_workspace(n_rows, X.shape[1], params.theta.dtype)
+        return _RowParts.for_batch(self, n_rows, X.shape[1], params, n_parts)
+
     # ------------------------------------------------------------------
     # Loss and gradient
     def _loss_grad(self, params, X, Y, sample_weight, workspace, weight_scale=1.0,
@@ -913,6 +957,46 @@ class BaseNetwork(ArrayAPISupportMixin, CallbackSupportMixin, BaseEstimator,
         Σ_i w_i ℓ_i / Σ_i w_i and writes the gradient of Σ_i w_i ℓ_i / ``weight_sum``
         into ``params.grad`` (``weight_sum`` 1: the plain sum, for a block of a
         larger objective; ``_loss_grad`` passes the batch's Σw)."""
+        if isinstance(workspace, _RowParts):
+            return self._data_loss_grad_in_parts(params, X, Y, sample_weight,
+                                                 workspace, weight_sum)
+        loss = self._rows_loss_grad(params, X, Y, sample_weight, workspace,
+                                    weight_sum, params.coef_grads,
+                                    params.intercept_grads)
+        params.gather_grads()
+        return loss
+
+    def _data_loss_grad_in_parts(self, params, X, Y, sample_weight, parts,
+                                 weight_sum):
+        """:meth:`_data_loss_grad` with the batch's row parts side by side
+        (:func:`._parallel.run_in_parts`). Every part's δ already carries
+        w_i / ``weight_sum``, so the parts' gradients add up to the batch's;
+        their mean losses, weighed by their Σw, give the batch's mean."""
+        bounds = parts.bounds
+
+        def run_part(i):
+            rows = slice(bounds[i], bounds[i + 1])
+            sw = None if sample_weight is None else sample_weight[rows]
+            grads = ((params.coef_grads, params.intercept_grads) if i == 0
+                     else parts.grads[i - 1][1:])
+            part_weight = rows.stop - rows.start if sw is None else float(sw.sum())
+            # a part of zero weight has the mean loss 0/0, and adds nothing
+            with np.errstate(invalid="ignore", divide="ignore"):
+                loss = self._rows_loss_grad(params, X[rows], Y[rows], sw,
+                                            parts.workspaces[i], weight_sum, *grads)
+            return (loss * part_weight if part_weight > 0 else 0.0), part_weight
+
+        results = run_in_parts(run_part, len(bounds) - 1)
+        for flat, _, _ in parts.grads:
+            params.grad += flat
+        return (sum(loss for loss, _ in results)
+                / sum(weight for _, weight in results))
+
+    def _rows_loss_grad(self, params, X, Y, sample_weight, workspace, weight_sum,
+                        coef_grads, intercept_grads):
+        """Forward pass, loss and backward pass of rows ``X``: returns their
+        weighted mean loss and writes the gradient of Σ_i w_i ℓ_i /
+        ``weight_sum`` into ``coef_grads`` and ``intercept_grads``."""
         Z = self._forward_pass(X, params.coefs, params.intercepts, workspace)
         Y_pred, loss = output_and_loss(self.loss, self.out_activation_, Y, Z,
                                        sample_weight)
@@ -925,9 +1009,8 @@ class BaseNetwork(ArrayAPISupportMixin, CallbackSupportMixin, BaseEstimator,
         else:
             delta *= (sample_weight / weight_sum)[:, None]
 
-        self._backward_pass(params.coefs, workspace, delta, params.coef_grads,
-                            params.intercept_grads)
-        params.gather_grads()
+        self._backward_pass(params.coefs, workspace, delta, coef_grads,
+                            intercept_grads)
         return loss
 
     def _penalty(self, W, grad_W, weight_sum, *, l1_in_gradient=True):
@@ -1043,14 +1126,13 @@ class BaseNetwork(ArrayAPISupportMixin, CallbackSupportMixin, BaseEstimator,
 
     def _fit_stochastic(self, params, X, Y, sample_weight, weight_scale, incremental,
                         validation_data, task):
-        dtype = params.theta.dtype
         X, Y, sample_weight, validation = self._validation_split(
             X, Y, sample_weight, params.theta, incremental, validation_data)
         batches = _MiniBatches(X, Y, sample_weight, self._batch_rows(X.shape[0]),
                                self.shuffle, self._random_state, weight_scale)
-        full_batch = self._make_workspace(batches.rows, X.shape[1], dtype)
+        full_batch = self._batch_workspace(batches.rows, X, params)
         last_rows = batches.n_samples % batches.rows
-        last_batch = (self._make_workspace(last_rows, X.shape[1], dtype)
+        last_batch = (self._batch_workspace(last_rows, X, params)
                       if last_rows else None)
 
         def run_epoch(optimizer):

@@ -14,6 +14,8 @@ from sknn_math._parallel import (
     blas_threads_for,
     chunk_n_rows,
     map_in_order,
+    row_parts,
+    run_in_parts,
     single_threaded_blas,
 )
 
@@ -76,6 +78,33 @@ def test_blas_threads_by_product_size(two_blas_threads):
     assert threads_inside(2**20) == {1}  # small: one thread
     assert threads_inside(2**24) == {2}  # large: BLAS's own choice
     assert threads_inside(2**24, sequential=True) == {1}  # a chain of products
+    with blas_threads_for(2**24, in_parts=True):  # one core per part already
+        assert set(_blas_threads()) == {1}
+
+
+def test_row_parts_only_where_each_part_has_large_products(monkeypatch):
+    from sknn_math import _parallel
+
+    monkeypatch.setattr(_parallel, "n_worker_threads", lambda: 2)
+    wide = lambda rows: rows * 50 * 512  # noqa: E731  (an MLP's first layer)
+    narrow = lambda rows: rows * 50 * 100  # noqa: E731
+    assert row_parts(2000, wide) == 2
+    assert row_parts(200, narrow) == 1  # small products: one part
+    assert row_parts(1, wide) == 1  # fewer rows than threads
+    monkeypatch.setattr(_parallel, "n_worker_threads", lambda: 1)
+    assert row_parts(2000, wide) == 1  # one core: nothing to share
+
+
+def test_run_in_parts_keeps_the_callers_error_state():
+    def work(part):
+        # overflow raises here unless the caller's "ignore" reached this thread
+        return part, float(np.exp(np.float64(1000.0)))
+
+    with np.errstate(over="ignore"):
+        results = run_in_parts(work, 3)
+    assert results == [(0, np.inf), (1, np.inf), (2, np.inf)]
+    with np.errstate(over="raise"), pytest.raises(FloatingPointError):
+        run_in_parts(work, 2)
 
 
 def test_chunk_n_rows_respects_working_memory_and_cache():

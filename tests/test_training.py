@@ -440,3 +440,82 @@ def test_a_classifiers_tail_without_some_classes_is_a_warning():
     order = np.argsort(y, kind="stable")  # sorted by class, not by time
     with pytest.warns(UserWarning, match="only 1 of the 2 classes.*shuffle them"):
         _small(ElmanClassifier, early_stopping=True).fit(X[order], y[order])
+
+
+# ---------------------------------------------------------------------------
+# Batches in row parts, side by side on the worker threads
+
+
+def _encoded(est, X, y):
+    """The fitted network's targets as the training loop sees them."""
+    return est._encode_targets(y, reset=False, classes=None, incremental=False)
+
+
+@pytest.mark.parametrize("Estimator", NETWORKS)
+def test_row_parts_give_the_whole_batch_loss_and_gradient(Estimator):
+    from sknn_math._training import _RowParts, pack_parameters
+
+    X, y = _data(Estimator, n=90)
+    if Estimator in (ElmanClassifier, ElmanRegressor):
+        X[:20, :2] = np.nan  # shorter sequences, padded in front
+    est = _small(Estimator, max_iter=2, random_state=0).fit(X, y)
+    Y = _encoded(est, X, y)
+    weights = np.random.RandomState(1).uniform(0.5, 2.0, size=len(X))
+    weights[:30] = 0.0  # the first of three parts weighs nothing
+    for sample_weight in (None, weights):
+        weight_sum = len(X) if sample_weight is None else sample_weight.sum()
+        results = []
+        for n_parts in (1, 3):
+            params = pack_parameters(est.coefs_, est.intercepts_, np.float64)
+            workspace = (est._make_workspace(len(X), X.shape[1], np.float64)
+                         if n_parts == 1 else
+                         _RowParts.for_batch(est, len(X), X.shape[1], params, 3))
+            loss = est._data_loss_grad(params, X, Y, sample_weight, workspace,
+                                       weight_sum)
+            results.append((loss, params.grad.copy()))
+        (whole_loss, whole_grad), (parts_loss, parts_grad) = results
+        # the same sums, added in another order
+        tol = 100 * np.finfo(np.float64).eps
+        np.testing.assert_allclose(parts_loss, whole_loss, rtol=tol)
+        np.testing.assert_allclose(parts_grad, whole_grad, rtol=tol,
+                                   atol=tol * np.abs(whole_grad).max())
+
+
+@pytest.mark.parametrize("Estimator", [SigmoidMLPClassifier, ElmanRegressor])
+def test_a_fit_in_row_parts_runs_them_on_worker_threads(Estimator, monkeypatch):
+    import threading
+
+    from sknn_math import _parallel
+    from sknn_math._training import BaseNetwork
+
+    X, y = _data(Estimator, n=120)
+    X = X * 1e3  # the logistic's e^{-z} overflows: ignored on every thread
+    threads = set()
+    rows_loss_grad = BaseNetwork._rows_loss_grad
+
+    def recorded(self, *args, **kwargs):
+        threads.add(threading.get_ident())
+        return rows_loss_grad(self, *args, **kwargs)
+
+    monkeypatch.setattr(BaseNetwork, "_rows_loss_grad", recorded)
+    monkeypatch.setattr(_parallel, "n_worker_threads", lambda: 2)
+
+    def fit(part_multiply_adds):
+        monkeypatch.setattr(_parallel, "ROW_PART_MULTIPLY_ADDS", part_multiply_adds)
+        threads.clear()
+        params = {"activation": "logistic"} if Estimator is SigmoidMLPClassifier else {}
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            est = _small(Estimator, max_iter=3, batch_size=40, random_state=0,
+                         **params).fit(X, y)
+        return est, set(threads)
+
+    whole, whole_threads = fit(np.inf)
+    parts, parts_threads = fit(1)
+    again, _ = fit(1)
+    assert whole_threads == {threading.get_ident()}
+    assert len(parts_threads) == 2
+    for W_whole, W_parts, W_again in zip(whole.coefs_, parts.coefs_, again.coefs_,
+                                         strict=True):
+        np.testing.assert_array_equal(W_again, W_parts)  # same seed, same bits
+        np.testing.assert_allclose(W_parts, W_whole, rtol=1e-9, atol=1e-12)
