@@ -38,6 +38,32 @@ def make_data(n_sequences, n_steps, seed=0):
     return series[:, :n_steps], series[:, n_steps]
 
 
+def fit_flops(n_sequences, n_steps, n_features, hidden, epochs):
+    """Floating-point operations of the fit's matrix products, sequence to one.
+
+    Per sequence: the input projection and its weight gradient (2 T d H), the
+    recurrent product, its back-propagation and the recurrent weight gradient
+    (3 (T − 1) H²), and the output layer's three (3 H) multiply-adds; two
+    operations each.
+    """
+    T, d, H = n_steps, n_features, hidden
+    per_sequence = 2 * T * d * H + 3 * (T - 1) * H * H + 3 * H
+    return 2 * per_sequence * n_sequences * epochs
+
+
+def gemm_rate(dtype, m=2000, k=512, n=512, repeat=5):
+    """NumPy's rate on a large square-ish product, BLAS's own threads."""
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((m, k)).astype(dtype)
+    B = rng.standard_normal((k, n)).astype(dtype)
+    best = np.inf
+    for _ in range(repeat):
+        start = time.perf_counter()
+        A @ B
+        best = min(best, time.perf_counter() - start)
+    return 2 * m * k * n / best / 1e9
+
+
 def run_ours(X, y, hidden, epochs, batch_size, lr, seed):
     model = ElmanRegressor(
         hidden_size=hidden, solver="adam", learning_rate_init=lr,
@@ -106,8 +132,9 @@ def main():
           f"{np.__version__}; best of {args.repeat}")
     print()
     print("| hidden | dtype | ours (s) | PyTorch (s) | ours / PyTorch "
-          "| ours loss | PyTorch loss | ours R² | PyTorch R² |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+          "| ours loss | PyTorch loss | ours R² | PyTorch R² "
+          "| ours GFLOP/s | PyTorch GFLOP/s |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     with threadpool_limits(limits=args.threads):
         for hidden in args.hidden:
             for dtype in (np.float64, np.float32):
@@ -117,10 +144,17 @@ def main():
                            key=lambda r: r[0])
                 theirs = min((run_torch(*settings) for _ in range(args.repeat)),
                              key=lambda r: r[0])
+                flops = fit_flops(args.n_sequences, args.n_steps, 1, hidden,
+                                  args.epochs) / 1e9
                 print(f"| {hidden} | {np.dtype(dtype).name} | {ours[0]:.3f} | "
                       f"{theirs[0]:.3f} | {ours[0] / theirs[0]:.2f} | "
                       f"{ours[1]:.4f} | {theirs[1]:.4f} | {ours[2]:.3f} | "
-                      f"{theirs[2]:.3f} |", flush=True)
+                      f"{theirs[2]:.3f} | {flops / ours[0]:.1f} | "
+                      f"{flops / theirs[0]:.1f} |", flush=True)
+        print()
+        print("NumPy GEMM (2000 × 512)·(512 × 512), same threads: "
+              + ", ".join(f"{np.dtype(dtype).name} {gemm_rate(dtype):.1f} GFLOP/s"
+                          for dtype in (np.float64, np.float32)))
 
 
 if __name__ == "__main__":
