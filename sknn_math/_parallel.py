@@ -199,14 +199,14 @@ def map_in_order(work, items, *, n_workers=None):
             yield result
 
 
-def row_parts(n_rows, part_multiply_adds):
-    """Into how many row parts to cut a batch of ``n_rows`` rows: one per worker
-    thread where each part's largest product, ``part_multiply_adds(rows)``,
-    reaches :data:`ROW_PART_MULTIPLY_ADDS`; else 1."""
+def row_parts(n_rows, part_multiply_adds, threshold=ROW_PART_MULTIPLY_ADDS):
+    """Into how many row parts to cut a batch of ``n_rows`` rows: as many as
+    there are worker threads, or fewer, so that each part's products,
+    ``part_multiply_adds(rows)``, reach ``threshold``; 1 if none can."""
     n_parts = min(n_worker_threads(), n_rows)
-    if n_parts <= 1 or part_multiply_adds(n_rows // n_parts) < ROW_PART_MULTIPLY_ADDS:
-        return 1
-    return n_parts
+    while n_parts > 1 and part_multiply_adds(n_rows // n_parts) < threshold:
+        n_parts -= 1
+    return max(n_parts, 1)
 
 
 def run_in_parts(work, n_parts):

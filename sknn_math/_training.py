@@ -77,7 +77,13 @@ from ._callbacks import CallbackSupportMixin, FitTask
 from ._dask import is_dask_array
 from ._losses import LOSSES, output_and_loss, output_delta
 from ._optimizers import SGD, Adam, clip_grad_norm
-from ._parallel import blas_threads_for, chunk_n_rows, row_parts, run_in_parts
+from ._parallel import (
+    ROW_PART_MULTIPLY_ADDS,
+    blas_threads_for,
+    chunk_n_rows,
+    row_parts,
+    run_in_parts,
+)
 from ._validation import (
     Interval,
     Options,
@@ -471,6 +477,9 @@ class BaseNetwork(ArrayAPISupportMixin, CallbackSupportMixin, BaseEstimator,
     # True where each product waits for the one before (a recurrence): BLAS then
     # stays on one thread (``_parallel.blas_threads_for``).
     _sequential_products = False
+    # Each row part's products must reach this many multiply-adds for a batch
+    # to run in parts, one per core (``_parallel.row_parts``).
+    _row_part_multiply_adds = ROW_PART_MULTIPLY_ADDS
     # True where the rows are windows of a series in time order (the Elman nets):
     # early stopping holds out the last ``validation_fraction`` of the rows, so
     # that no later window trains on what an earlier validation window follows,
@@ -909,13 +918,21 @@ class BaseNetwork(ArrayAPISupportMixin, CallbackSupportMixin, BaseEstimator,
                 "Set warm_start=False (or refit with fit) to train the new one."
             )
 
+    def _part_multiply_adds(self, n_rows, n_columns):
+        """Multiply-adds of the products that decide whether a batch runs in
+        row parts of ``n_rows`` rows: by default the largest one
+        (:meth:`_product_multiply_adds`)."""
+        return self._product_multiply_adds(n_rows, n_columns)
+
     def _row_parts(self, n_rows, X, params):
         """Into how many row parts to cut batches of ``n_rows`` rows of ``X``
         (:func:`._parallel.row_parts`); dense NumPy data only."""
         if sp.issparse(X) or not isinstance(params.theta, np.ndarray):
             return 1
-        return row_parts(n_rows,
-                         lambda rows: self._product_multiply_adds(rows, X.shape[1]))
+        return row_parts(
+            n_rows, lambda rows: self._part_multiply_adds(rows, X.shape[1]),
+            self._row_part_multiply_adds,
+        )
 
     def _batch_workspace(self, n_rows, X, params):
         """The workspace of batches of ``n_rows`` rows of ``X``: one, or one per

@@ -91,6 +91,11 @@ def test_row_parts_only_where_each_part_has_large_products(monkeypatch):
     assert row_parts(2000, wide) == 2
     assert row_parts(200, narrow) == 1  # small products: one part
     assert row_parts(1, wide) == 1  # fewer rows than threads
+    monkeypatch.setattr(_parallel, "n_worker_threads", lambda: 8)
+    # as many parts as keep each part's products large
+    assert row_parts(2000, wide) == 8
+    assert row_parts(2000, narrow) == 2  # 1000 rows reach 2^22, 667 do not
+    assert row_parts(400, wide) == 2  # 200 rows × 50 × 512 ≥ 2^22 > 133 rows
     monkeypatch.setattr(_parallel, "n_worker_threads", lambda: 1)
     assert row_parts(2000, wide) == 1  # one core: nothing to share
 

@@ -501,7 +501,7 @@ def test_a_fit_in_row_parts_runs_them_on_worker_threads(Estimator, monkeypatch):
     monkeypatch.setattr(_parallel, "n_worker_threads", lambda: 2)
 
     def fit(part_multiply_adds):
-        monkeypatch.setattr(_parallel, "ROW_PART_MULTIPLY_ADDS", part_multiply_adds)
+        monkeypatch.setattr(Estimator, "_row_part_multiply_adds", part_multiply_adds)
         threads.clear()
         params = {"activation": "logistic"} if Estimator is SigmoidMLPClassifier else {}
         with warnings.catch_warnings():
