@@ -62,6 +62,7 @@ from ._som_data import InMemoryData, relative_weights
 from ._som_grid import (
     SMALL_MAP_UNITS,
     automatic_n_units,
+    axis_distances,
     grid_adjacency,
     grid_periods,
     neighbour_reach,
@@ -75,6 +76,7 @@ from ._som_kernels import (
     DECAYS,
     NEIGHBORHOODS,
     NON_NEGATIVE_NEIGHBORHOODS,
+    SeparableNeighbourhood,
     schedule_fraction,
 )
 from ._som_rules import divergence_limit, online_epoch
@@ -551,7 +553,7 @@ class SelfOrganizingMap(
 
         n_samples = data.n_samples
         W = self.codebook_
-        grid_dist = self._grid_distances()
+        grid_dist = self._epoch_distances()
         decay = DECAYS[self.decay]
         T = self.max_iter
         task = FitTask(self, T, data.X, y, data.sample_weight)
@@ -806,7 +808,7 @@ class SelfOrganizingMap(
         W, self._mass = self._epoch(
             data,
             self.codebook_,
-            self._grid_distances(),
+            self._epoch_distances(),
             sigma,
             eta,
             self._rng,
@@ -840,7 +842,12 @@ class SelfOrganizingMap(
         """
         kernel = NEIGHBORHOODS[self.neighborhood]
         if self.algorithm == "batch":
-            H = kernel(grid_dist, float(sigma))
+            if isinstance(grid_dist, tuple):  # distances along each axis
+                H = SeparableNeighbourhood(
+                    *(kernel(axis, float(sigma)) for axis in grid_dist)
+                )
+            else:
+                H = kernel(grid_dist, float(sigma))
             W, mass, _ = data.batch_epoch(W, H, previous_mass=previous_mass)
         else:
             n_samples = data.n_samples
@@ -1047,6 +1054,17 @@ class SelfOrganizingMap(
                 + ". Call fit to train a map with the new geometry, or set the "
                 "fitted values back."
             )
+
+    def _epoch_distances(self):
+        """What the epochs' neighbourhoods come from: for the batch rule's
+        gaussian on a rectangular grid, which factors over the grid's axes,
+        the ``(rows, cols)`` distances along each axis
+        (:class:`._som_kernels.SeparableNeighbourhood`); else the grid
+        distance of every two units."""
+        if (self.algorithm == "batch" and self.neighborhood == "gaussian"
+                and self._topology == "rectangular"):
+            return axis_distances(self.n_rows_, self.n_cols_, self._periods())
+        return self._grid_distances()
 
     def _grid_distances(self):
         return unit_grid_distances(self.unit_coordinates_, self._periods())

@@ -336,7 +336,8 @@ class ArrayAPIData(InMemoryData):
         W = ns.asarray(W)
         S_aug, mu, error_sum = batch_statistics(ns, self.X, self.scaled_weight, W,
                                                 with_error=with_error)
-        H = ns.asarray(H, dtype=ns.xp.float64)
+        # (a separable neighbourhood formed: the device's product is dense)
+        H = ns.asarray(np.asarray(H), dtype=ns.xp.float64)
         if previous_mass is not None:
             previous_mass = ns.asarray(previous_mass, dtype=ns.xp.float64)
         W, mass = batch_update(ns, W, S_aug, mu, H, previous_mass)

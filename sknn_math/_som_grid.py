@@ -16,6 +16,7 @@ __all__ = [
     "HEX_ROW_HEIGHT",
     "SMALL_MAP_UNITS",
     "automatic_n_units",
+    "axis_distances",
     "grid_adjacency",
     "grid_distances",
     "grid_periods",
@@ -98,6 +99,21 @@ def grid_distances(a, b, periods):
         dist = np.hypot(dx, dy)
         best = dist if best is None else np.minimum(best, dist)
     return best
+
+
+def axis_distances(n_rows, n_cols, periods):
+    """Distances between the rows, and between the columns, of a rectangular
+    grid: ``(rows, cols)`` of shapes (n_rows, n_rows) and (n_cols, n_cols),
+    the shorter way round on a torus. The grid distance of two units is
+    √(rows[r, r′]² + cols[c, c′]²)."""
+
+    def along(n, period):
+        index = np.arange(n, dtype=np.float64)
+        delta = np.abs(index[:, None] - index[None, :])
+        return delta if period is None else np.minimum(delta, period - delta)
+
+    P_x, P_y, _ = (None, None, None) if periods is None else periods
+    return along(n_rows, P_y), along(n_cols, P_x)
 
 
 def unit_grid_distances(coords, periods):

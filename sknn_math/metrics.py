@@ -462,6 +462,15 @@ def topographic_product(som):
         a[rows, diagonal] = 0  # the unit itself: any valid index, masked in L
         return (C[a + g] - C[a]) / g
 
+    coincide = ValueError(
+        "Two prototypes of the map coincide, which makes the topographic "
+        "product infinite. Train longer or on data with more distinct "
+        "samples than units."
+    )
+    # Equal rows exactly: the expanded distance of two equal prototypes may
+    # round to a tiny positive number instead of 0.
+    if np.unique(W, axis=0).shape[0] < N:
+        raise coincide
     total = 0.0
     # About a dozen (rows, N) arrays are alive at once.
     for batch in gen_batches(N, chunk_n_rows(12 * 8 * N, N)):
@@ -470,11 +479,7 @@ def topographic_product(som):
         D_V = euclidean_distances(W[batch], W)
         D_V[rows, diagonal] = np.inf
         if np.any(D_V == 0.0):
-            raise ValueError(
-                "Two prototypes of the map coincide, which makes the topographic "
-                "product infinite. Train longer or on data with more distinct "
-                "samples than units."
-            )
+            raise coincide
         D_A = np.sqrt(_grid_keys(coords[batch], coords, periods)) / 2.0
         D_A[rows, diagonal] = 1.0
         # L(j, u) = log d^V(w_j, w_u) + log d^A(j, u), 0 for u = j

@@ -12,8 +12,18 @@ from hypothesis import strategies as st
 
 from sknn_math import _som_kernels, _som_rules
 from sknn_math._som import SelfOrganizingMap
-from sknn_math._som_grid import grid_periods, unit_coordinates, unit_grid_distances
-from sknn_math._som_kernels import DECAYS, NEIGHBORHOODS, schedule_fraction
+from sknn_math._som_grid import (
+    axis_distances,
+    grid_periods,
+    unit_coordinates,
+    unit_grid_distances,
+)
+from sknn_math._som_kernels import (
+    DECAYS,
+    NEIGHBORHOODS,
+    SeparableNeighbourhood,
+    schedule_fraction,
+)
 
 
 def literal_kernel(name, d, sigma):
@@ -328,3 +338,61 @@ def test_a_negative_step_taken_very_many_times_is_divergence_without_overflow():
     with pytest.raises(ValueError, match="Training diverged"):
         one_weighted_step([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]], [0.0, 0.0],
                           1e300, 0.5, "mexican_hat", sigma=1.0)
+
+
+# ---------------------------------------------------------------------------
+# The gaussian of a rectangular grid, factored over its axes
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (3, 5), (1, 6), (6, 1)])
+@pytest.mark.parametrize("periodic", [False, True])
+def test_axis_distances_make_the_grid_distances(shape, periodic):
+    periods = grid_periods(*shape, "rectangular", periodic)
+    rows, cols = axis_distances(*shape, periods)
+    row, col = np.divmod(np.arange(shape[0] * shape[1]), shape[1])
+    combined = np.hypot(rows[row][:, row], cols[col][:, col])
+    coords = unit_coordinates(*shape, "rectangular")
+    np.testing.assert_allclose(combined, unit_grid_distances(coords, periods),
+                               rtol=4 * np.finfo(np.float64).eps)
+
+
+@pytest.mark.parametrize("sigma", [0.0, 1e-17, 0.4, 1.5, 30.0])
+@pytest.mark.parametrize("periodic", [False, True])
+def test_separable_gaussian_is_the_dense_neighbourhood(sigma, periodic):
+    shape = (4, 5)
+    periods = grid_periods(*shape, "rectangular", periodic)
+    gaussian = NEIGHBORHOODS["gaussian"]
+    H = SeparableNeighbourhood(*(gaussian(d, sigma)
+                                 for d in axis_distances(*shape, periods)))
+    coords = unit_coordinates(*shape, "rectangular")
+    dense = gaussian(unit_grid_distances(coords, periods), sigma)
+    S = np.random.RandomState(0).normal(size=(20, 3))
+    tol = 8 * np.finfo(np.float64).eps
+    np.testing.assert_allclose(np.asarray(H), dense, rtol=tol, atol=tol)
+    np.testing.assert_allclose(H @ S, dense @ S, rtol=tol,
+                               atol=tol * np.abs(S).sum(axis=0).max())
+
+
+@pytest.mark.parametrize("periodic", [False, True])
+def test_a_large_gaussian_map_trains_without_a_units_squared_matrix(periodic):
+    import tracemalloc
+
+    X = np.random.RandomState(0).normal(size=(300, 3))
+    # 3600 units: one units × units float64 matrix would take 104 MB
+    som = SelfOrganizingMap(60, 60, periodic=periodic, max_iter=2, random_state=0)
+    tracemalloc.start()
+    try:
+        som.fit(X)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * 2**20
+
+    # ... and trains the same map as the matrix would
+    dense = SelfOrganizingMap(6, 7, periodic=periodic, max_iter=4, random_state=0)
+    factored = SelfOrganizingMap(6, 7, periodic=periodic, max_iter=4, random_state=0)
+    factored.fit(X)
+    dense._epoch_distances = dense._grid_distances  # the units × units route
+    dense.fit(X)
+    np.testing.assert_allclose(factored.codebook_, dense.codebook_,
+                               rtol=1e-10, atol=1e-12)
