@@ -44,6 +44,9 @@ def best_times(old, make_fit, repeat):
     for _ in range(repeat):
         for name, module in (("before", old), ("after", new)):
             fit = make_fit(module)
+            # OpenBLAS's idle threads spin for a while after a product on every
+            # thread: let them stop, so that no fit runs beside the other's.
+            time.sleep(0.3)
             start = time.perf_counter()
             fit()
             times[name].append(time.perf_counter() - start)
