@@ -6,9 +6,9 @@ Every estimator asks here and nowhere else:
   given size (the MLP's batches), or for a chain of dependent ones (the Elman
   net's time steps);
 - :func:`map_in_order` — a chunked pass over the data on one worker thread per
-  core (the SOM's epochs and measures);
+  core (the SOM's epochs, measures and PCA sums);
 - :func:`row_parts` and :func:`run_in_parts` — a network's batch cut into row
-  parts whose forward and backward passes run side by side, one per core (wide
+  parts whose forward and backward passes run side by side on two cores (wide
   layers, where NumPy's one-core element-wise passes would leave a core idle);
 - :func:`chunk_n_rows` — rows per chunk, within ``working_memory`` and, for
   passes that stream a distance block, within the CPU cache.
@@ -19,7 +19,7 @@ import os
 import sys
 import threading
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from functools import cache
 from itertools import islice
 
@@ -33,6 +33,9 @@ from ._validation import get_chunk_n_rows
 # (fits 20× slower were measured on two shared cores). scikit-learn's KMeans limits
 # BLAS the same way for its small products.
 SMALL_PRODUCT_MULTIPLY_ADDS = 2**22
+
+# A batch large enough runs in two row parts, side by side on two cores.
+ROW_PARTS = 2
 
 # A batch runs in row parts when each part's largest product takes at least this
 # many multiply-adds: enough to pay for handing the part to a thread and for the
@@ -129,8 +132,16 @@ def chunk_n_rows(row_bytes, n_rows, *, fit_in_cache=False):
     return int(max(rows, 1))
 
 
+# Read once, as OpenMP and BLAS read it when the process starts: a Dask nanny
+# sets OMP_NUM_THREADS=1 in its own process's environment as it spawns a worker,
+# and a client that started a LocalCluster must not have its in-memory fits
+# turned single-threaded by that.
+_OMP_NUM_THREADS = os.environ.get("OMP_NUM_THREADS", "")
+
+
 def n_worker_threads():
-    """Worker threads: one per usable core, at most ``OMP_NUM_THREADS``.
+    """Worker threads: one per usable core, at most ``OMP_NUM_THREADS`` (as
+    the process started with it).
 
     scikit-learn's own parallel loops (KMeans) follow ``OMP_NUM_THREADS``; so do
     ours, which lets a user pin the whole pipeline to one core.
@@ -139,7 +150,7 @@ def n_worker_threads():
         n = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         n = os.cpu_count() or 1
-    limit = os.environ.get("OMP_NUM_THREADS", "")
+    limit = _OMP_NUM_THREADS
     if limit.isdigit() and int(limit) > 0:
         n = min(n, int(limit))
     if in_dask_task():
@@ -200,21 +211,23 @@ def map_in_order(work, items, *, n_workers=None):
 
 
 def row_parts(n_rows, part_multiply_adds, threshold=ROW_PART_MULTIPLY_ADDS):
-    """Into how many row parts to cut a batch of ``n_rows`` rows: as many as
-    there are worker threads, or fewer, so that each part's products,
-    ``part_multiply_adds(rows)``, reach ``threshold``; 1 if none can."""
-    n_parts = min(n_worker_threads(), n_rows)
-    while n_parts > 1 and part_multiply_adds(n_rows // n_parts) < threshold:
-        n_parts -= 1
-    return max(n_parts, 1)
+    """Into how many row parts to cut a batch of ``n_rows`` rows: :data:`ROW_PARTS`
+    where each part's products, ``part_multiply_adds(rows)``, reach
+    ``threshold``; else 1. Never the number of cores: the parts' sums would then
+    change the bits from one machine, or one ``OMP_NUM_THREADS``, to another."""
+    if n_rows < ROW_PARTS or part_multiply_adds(n_rows // ROW_PARTS) < threshold:
+        return 1
+    return ROW_PARTS
 
 
 def run_in_parts(work, n_parts):
     """``[work(0), …, work(n_parts − 1)]``: part 0 on the calling thread, the
-    others on worker threads, all under the caller's floating-point error
-    state (NumPy keeps it per thread). ``work`` must not itself run in parts."""
-    if n_parts == 1:
-        return [work(0)]
+    others on worker threads (one after the other on the caller with a single
+    worker), all under the caller's floating-point error state (NumPy keeps it
+    per thread). ``work`` must not itself run in parts or map in order."""
+    n_workers = min(n_worker_threads(), n_parts)
+    if n_workers <= 1:
+        return [work(part) for part in range(n_parts)]
     errors = np.geterr()
 
     def run(part):
@@ -226,6 +239,7 @@ def run_in_parts(work, n_parts):
     try:
         first = work(0)
     finally:
-        # every part ends before the caller reads or reuses their buffers
-        results = [future.result() for future in others]
-    return [first, *results]
+        # every part ends before the caller reads or reuses their buffers, even
+        # when one of them (or the caller's) raised
+        wait(others)
+    return [first, *(future.result() for future in others)]

@@ -334,9 +334,11 @@ class SelfOrganizingMap(
     with sample weights s_i. Best-matching units come from one matrix product per
     chunk of samples (chunks bounded by ``working_memory``, shared among one
     thread per CPU core), ``S`` and ``n`` from one sparse one-hot product per
-    chunk, the smoothing from one product with the (n_units, n_units)
-    neighbourhood matrix. float32 data train in float32. Memory beyond the data
-    is a few chunks and the neighbourhood matrix, never n_samples × n_units.
+    chunk, the smoothing from one product with the neighbourhood matrix H
+    (for the gaussian on a rectangular grid, the defaults, H factors over the
+    grid's two axes and is never formed). float32 data train in float32. Memory
+    beyond the data is a few chunks (and, for other neighbourhoods or
+    hexagonal grids, the n_units × n_units matrix H), never n_samples × n_units.
 
     A fitted map answers from what it was fitted with: its grid (shape,
     ``topology``, ``periodic``), its grouping and, for

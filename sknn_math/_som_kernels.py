@@ -55,7 +55,7 @@ def gaussian(dist, sigma):
     """Gaussian neighbourhood, ``exp(-d² / (2 σ²))``."""
     if sigma < _SMALL_SIGMA:
         return _small_radius(_gaussian_profile, dist, sigma, _EXP_CAP)
-    # In place on one temporary: the batch rule evaluates it on the whole
+    # In place on one temporary: the batch rule may evaluate it on a whole
     # (n_units, n_units) matrix every epoch.
     h = np.square(dist) * (-0.5 / (sigma * sigma))
     return np.exp(h, out=h) if np.ndim(h) else np.exp(h)
@@ -94,6 +94,8 @@ class SeparableNeighbourhood:
     too, whose rectangular wrap acts on each axis alone. Why: ``H @ S`` then
     costs units · (rows + columns) multiply-adds instead of units², and
     needs no units × units matrix, which a 100 × 100 map would make 800 MB.
+    Only ``H @ S`` with a 2-D ``S`` is offered, as the batch update takes it;
+    ``np.asarray(H)`` forms the matrix (the array API path's dense product).
     """
 
     def __init__(self, rows, cols):

@@ -217,7 +217,9 @@ def batch_epoch(X, sample_weight, W, H, *, previous_mass=None, with_error=False,
                 masked=None):
     """One epoch of the batch rule; returns ``(W, mass, error_sum)``.
 
-    ``H`` is the (n_units, n_units) neighbourhood matrix at this epoch's radius,
+    ``H`` is the (n_units, n_units) neighbourhood matrix at this epoch's radius
+    (an array, or a :class:`._som_kernels.SeparableNeighbourhood`: only
+    ``H @ S`` is taken),
     ``mass`` the denominators Σ_j h(j,k) n_j (per feature, Σ_j h(j,k) n_jf, when
     ``X`` holds NaN), ``error_sum`` Σ s ‖x − w_c‖ of the codebook the epoch
     started from (with ``with_error``, else 0). ``masked``: whether ``X`` holds

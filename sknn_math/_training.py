@@ -263,7 +263,7 @@ def _take_rows(A, rows):
 
 @dataclass
 class _RowParts:
-    """A batch cut into row parts whose passes run side by side, one per core:
+    """A batch cut into row parts whose passes run side by side on two cores:
     ``bounds`` the parts' first rows (and the end), a workspace per part, and
     for every part after the first its own gradient ``(flat, coef_grads,
     intercept_grads)``, laid out as the batch's and added to it."""
@@ -478,7 +478,7 @@ class BaseNetwork(ArrayAPISupportMixin, CallbackSupportMixin, BaseEstimator,
     # stays on one thread (``_parallel.blas_threads_for``).
     _sequential_products = False
     # Each row part's products must reach this many multiply-adds for a batch
-    # to run in parts, one per core (``_parallel.row_parts``).
+    # to run in parts, side by side (``_parallel.row_parts``).
     _row_part_multiply_adds = ROW_PART_MULTIPLY_ADDS
     # True where the rows are windows of a series in time order (the Elman nets):
     # early stopping holds out the last ``validation_fraction`` of the rows, so

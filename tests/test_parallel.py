@@ -85,22 +85,56 @@ def test_blas_threads_by_product_size(two_blas_threads):
 def test_row_parts_only_where_each_part_has_large_products(monkeypatch):
     from sknn_math import _parallel
 
-    monkeypatch.setattr(_parallel, "n_worker_threads", lambda: 2)
     wide = lambda rows: rows * 50 * 512  # noqa: E731  (an MLP's first layer)
     narrow = lambda rows: rows * 50 * 100  # noqa: E731
-    assert row_parts(2000, wide) == 2
-    assert row_parts(200, narrow) == 1  # small products: one part
-    assert row_parts(1, wide) == 1  # fewer rows than threads
-    monkeypatch.setattr(_parallel, "n_worker_threads", lambda: 8)
-    # as many parts as keep each part's products large
-    assert row_parts(2000, wide) == 8
-    assert row_parts(2000, narrow) == 2  # 1000 rows reach 2^22, 667 do not
-    assert row_parts(400, wide) == 2  # 200 rows × 50 × 512 ≥ 2^22 > 133 rows
+    for n_workers in (1, 2, 8):  # never the cores: the same sums everywhere
+        monkeypatch.setattr(_parallel, "n_worker_threads", lambda n=n_workers: n)
+        assert row_parts(2000, wide) == 2
+        assert row_parts(200, narrow) == 1  # small products: one part
+        assert row_parts(1, wide) == 1  # a single row
+
+
+def test_run_in_parts_on_one_worker_runs_them_in_turn(monkeypatch):
+    import threading
+
+    from sknn_math import _parallel
+
+    def work(part):
+        return part, threading.get_ident()
+
     monkeypatch.setattr(_parallel, "n_worker_threads", lambda: 1)
-    assert row_parts(2000, wide) == 1  # one core: nothing to share
+    results = run_in_parts(work, 2)
+    assert [part for part, _ in results] == [0, 1]
+    assert {thread for _, thread in results} == {threading.get_ident()}
+    monkeypatch.setattr(_parallel, "n_worker_threads", lambda: 2)
+    results = run_in_parts(work, 2)
+    assert [part for part, _ in results] == [0, 1]
+    assert len({thread for _, thread in results}) == 2
 
 
-def test_run_in_parts_keeps_the_callers_error_state():
+def test_run_in_parts_waits_for_every_part_when_one_raises(monkeypatch):
+    import time
+
+    from sknn_math import _parallel
+
+    monkeypatch.setattr(_parallel, "n_worker_threads", lambda: 2)
+    done = []
+
+    def work(part):
+        if part == 0:
+            raise MemoryError("part 0")
+        time.sleep(0.2)
+        done.append(part)
+
+    with pytest.raises(MemoryError):
+        run_in_parts(work, 2)
+    assert done == [1]  # the other part ended before the error came back
+
+
+def test_run_in_parts_keeps_the_callers_error_state(monkeypatch):
+    from sknn_math import _parallel
+
+    monkeypatch.setattr(_parallel, "n_worker_threads", lambda: 3)
     def work(part):
         # overflow raises here unless the caller's "ignore" reached this thread
         return part, float(np.exp(np.float64(1000.0)))
@@ -193,3 +227,15 @@ def test_concurrent_passes_of_different_sizes_share_the_pools_safely():
         outcomes = list(threads.map(one_pass, sizes))
     for n_items, results in zip(sizes, outcomes, strict=True):
         assert results == [i * i for i in range(n_items)]
+
+
+def test_worker_threads_ignore_a_later_omp_num_threads(monkeypatch):
+    # A Dask nanny sets OMP_NUM_THREADS=1 in its own process as it spawns a
+    # worker: the client's fits keep the threads the process started with.
+    from sknn_math import _parallel
+
+    before = _parallel.n_worker_threads()
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert _parallel.n_worker_threads() == before
+    monkeypatch.setattr(_parallel, "_OMP_NUM_THREADS", "1")  # set at the start
+    assert _parallel.n_worker_threads() == 1

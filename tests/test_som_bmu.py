@@ -261,9 +261,9 @@ def test_chunks_are_whole_blocks_within_the_cache_and_working_memory(
     itemsize = np.dtype(dtype).itemsize
     with config_context(working_memory=working_memory), \
             pytest.MonkeyPatch.context() as patch:
-        patch.setenv("OMP_NUM_THREADS", "1")
+        patch.setattr(_parallel, "_OMP_NUM_THREADS", "1")
         block, rows = _som_bmu.chunk_sizes(n_samples, n_features, n_units, dtype)
-        patch.setenv("OMP_NUM_THREADS", "3")  # no say in the chunks: same bits
+        patch.setattr(_parallel, "_OMP_NUM_THREADS", "3")  # no say: same bits
         assert _som_bmu.chunk_sizes(n_samples, n_features, n_units, dtype) == (
             block, rows)
     assert 1 <= block <= rows <= max(n_samples, 1) and rows % block == 0

@@ -513,9 +513,15 @@ def test_a_fit_in_row_parts_runs_them_on_worker_threads(Estimator, monkeypatch):
     whole, whole_threads = fit(np.inf)
     parts, parts_threads = fit(1)
     again, _ = fit(1)
+    monkeypatch.setattr(_parallel, "n_worker_threads", lambda: 1)
+    in_turn, in_turn_threads = fit(1)
     assert whole_threads == {threading.get_ident()}
     assert len(parts_threads) == 2
-    for W_whole, W_parts, W_again in zip(whole.coefs_, parts.coefs_, again.coefs_,
-                                         strict=True):
-        np.testing.assert_array_equal(W_again, W_parts)  # same seed, same bits
+    assert in_turn_threads == {threading.get_ident()}  # one core: parts in turn
+    for W_whole, W_parts, W_again, W_in_turn in zip(
+        whole.coefs_, parts.coefs_, again.coefs_, in_turn.coefs_, strict=True
+    ):
+        # the same parts, summed in the same order whatever the threads
+        np.testing.assert_array_equal(W_again, W_parts)
+        np.testing.assert_array_equal(W_in_turn, W_parts)
         np.testing.assert_allclose(W_parts, W_whole, rtol=1e-9, atol=1e-12)
