@@ -855,10 +855,10 @@ class ElmanRegressor(RegressorTask, _BaseElman):
     Training and prediction run NumPy's BLAS on one thread: the per-step products
     are too small to gain from more, and a busy machine makes threaded small
     products many times slower. A batch whose per-step products are large
-    (from ``hidden_size`` 96 at batches of 64, or 52 at batches of 200, in
+    (from ``hidden_size`` 91 at batches of 64, or 52 at batches of 200, in
     float64; about 1.4 times as many hidden units in float32) trains in two
-    row parts instead, side by side on two cores, each part's sequences
-    stepping through time on their own.
+    row parts instead, side by side on two worker threads, each part's
+    sequences stepping through time on their own.
 
     Under array API dispatch (``sklearn.set_config(array_api_dispatch=True)``,
     with ``SCIPY_ARRAY_API=1``), ``X`` may be a PyTorch or CuPy array on any
@@ -1228,10 +1228,10 @@ class ElmanClassifier(ClassifierTask, _BaseElman):
     Training and prediction run NumPy's BLAS on one thread: the per-step products
     are too small to gain from more, and a busy machine makes threaded small
     products many times slower. A batch whose per-step products are large
-    (from ``hidden_size`` 96 at batches of 64, or 52 at batches of 200, in
+    (from ``hidden_size`` 91 at batches of 64, or 52 at batches of 200, in
     float64; about 1.4 times as many hidden units in float32) trains in two
-    row parts instead, side by side on two cores, each part's sequences
-    stepping through time on their own.
+    row parts instead, side by side on two worker threads, each part's
+    sequences stepping through time on their own.
 
     Under array API dispatch (``sklearn.set_config(array_api_dispatch=True)``,
     with ``SCIPY_ARRAY_API=1``), ``X`` may be a PyTorch or CuPy array on any

@@ -140,8 +140,8 @@ _OMP_NUM_THREADS = os.environ.get("OMP_NUM_THREADS", "")
 
 
 def n_worker_threads():
-    """Worker threads: one per usable core, at most ``OMP_NUM_THREADS`` (as
-    the process started with it).
+    """Worker threads: one per usable core, at most ``OMP_NUM_THREADS`` (as it
+    was when sknn_math was imported).
 
     scikit-learn's own parallel loops (KMeans) follow ``OMP_NUM_THREADS``; so do
     ours, which lets a user pin the whole pipeline to one core.

@@ -15,8 +15,9 @@ Memory: the data are read in chunks of rows bounded by scikit-learn's
 ``working_memory`` (:func:`sklearn.config_context`), through the same
 best-matching-unit passes as training (:mod:`._som_bmu`). Unit-by-unit arrays
 (n_units × n_units) are built whole, as training builds its neighbourhood
-matrix. The rank-based measures compare every sample with every other, which
-takes time O(n²): they are meant for samples of modest size (``max_samples``).
+matrix for other kernels than the gaussian of a rectangular grid. The
+rank-based measures compare every sample with every other, which takes time
+O(n²): they are meant for samples of modest size (``max_samples``).
 """
 
 import numbers
