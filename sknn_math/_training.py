@@ -1453,8 +1453,11 @@ class BaseNetwork(ArrayAPISupportMixin, CallbackSupportMixin, BaseEstimator,
             coefs = [namespace.xp.astype(a, dtype) for a in coefs]
             intercepts = [namespace.xp.astype(a, dtype) for a in intercepts]
         n_samples, n_columns = X.shape
-        chunk = chunk_n_rows(self._prediction_row_bytes(n_columns) + extra_row_bytes,
-                             n_samples)
+        # Two chunks' buffers are alive at once where the shorter last chunk's
+        # are made: the caller still holds the full chunks' output then.
+        chunk = chunk_n_rows(
+            2 * self._prediction_row_bytes(n_columns) + extra_row_bytes, n_samples
+        )
         workspace = None
         # saturating units overflow e^{−z} to +inf on purpose (σ → 0 exactly)
         with np.errstate(over="ignore"), blas_threads_for(

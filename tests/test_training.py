@@ -525,3 +525,26 @@ def test_a_fit_in_row_parts_runs_them_on_worker_threads(Estimator, monkeypatch):
         np.testing.assert_array_equal(W_again, W_parts)
         np.testing.assert_array_equal(W_in_turn, W_parts)
         np.testing.assert_allclose(W_parts, W_whole, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("Estimator", [SigmoidMLPRegressor, ElmanRegressor])
+def test_prediction_temporaries_stay_within_working_memory(Estimator):
+    # 30,000 rows in chunks of working_memory, the last one shorter: its
+    # buffers are made while the caller still holds the full chunks' output.
+    import tracemalloc
+
+    rng = np.random.RandomState(0)
+    X_fit = rng.normal(size=(300, 16))
+    size = {"hidden_size": 32} if Estimator is ElmanRegressor else {
+        "hidden_layer_sizes": (100,)}
+    est = Estimator(**size, max_iter=2, random_state=0).fit(X_fit, X_fit[:, 0])
+    X = rng.normal(size=(30_000, 16))
+    for working_memory in (0.5, 2.0):
+        with sklearn.config_context(working_memory=working_memory):
+            tracemalloc.start()
+            try:
+                out = est.predict(X)
+                _, peak = tracemalloc.get_traced_memory()
+            finally:
+                tracemalloc.stop()
+        assert peak - out.nbytes <= working_memory * 2**20
