@@ -683,7 +683,9 @@ class BaseNetwork(ArrayAPISupportMixin, CallbackSupportMixin, BaseEstimator,
                                       incremental, namespace)
         batch_rows = self._batch_rows(X.shape[0])
         multiply_adds = self._product_multiply_adds(batch_rows, X.shape[1])
-        in_parts = self._row_parts(batch_rows, X, params) > 1
+        # decided once, before early stopping holds rows out: BLAS stays on one
+        # thread exactly when the full batches run in parts
+        n_parts = self._row_parts(batch_rows, X, params)
         task = FitTask(self, self._n_subtasks(incremental), X, y, sample_weight)
         # Σw on the host, before the weights follow X (NumPy: nothing moves)
         weight_sum = X.shape[0] if sample_weight is None else sample_weight.sum()
@@ -696,9 +698,9 @@ class BaseNetwork(ArrayAPISupportMixin, CallbackSupportMixin, BaseEstimator,
         with (np.errstate(over="ignore", invalid="ignore", divide="ignore"),
               blas_threads_for(multiply_adds,
                                sequential=self._sequential_products,
-                               in_parts=in_parts)):
+                               in_parts=n_parts > 1)):
             if self.solver == "lbfgs":
-                workspace = self._batch_workspace(X.shape[0], X, params)
+                workspace = self._batch_workspace(X.shape[0], X, params, n_parts)
                 self._fit_lbfgs(
                     params,
                     lambda: self._loss_grad(params, X, Y, sample_weight, workspace,
@@ -707,7 +709,7 @@ class BaseNetwork(ArrayAPISupportMixin, CallbackSupportMixin, BaseEstimator,
                 )
             else:
                 self._fit_stochastic(params, X, Y, sample_weight, weight_scale,
-                                     incremental, validation_data, task)
+                                     incremental, validation_data, task, n_parts)
         task.end()
         return self
 
@@ -934,11 +936,13 @@ class BaseNetwork(ArrayAPISupportMixin, CallbackSupportMixin, BaseEstimator,
             self._row_part_multiply_adds,
         )
 
-    def _batch_workspace(self, n_rows, X, params):
+    def _batch_workspace(self, n_rows, X, params, n_parts=None):
         """The workspace of batches of ``n_rows`` rows of ``X``: one, or one per
-        row part (:class:`_RowParts`)."""
-        n_parts = self._row_parts(n_rows, X, params)
-        if n_parts == 1:
+        row part (:class:`_RowParts`); ``n_parts`` as the fit decided for its
+        full batches (None: by ``n_rows``)."""
+        if n_parts is None:
+            n_parts = self._row_parts(n_rows, X, params)
+        if n_parts == 1 or n_rows < n_parts:
             return self._make_workspace(n_rows, X.shape[1], params.theta.dtype)
         return _RowParts.for_batch(self, n_rows, X.shape[1], params, n_parts)
 
@@ -1142,12 +1146,12 @@ class BaseNetwork(ArrayAPISupportMixin, CallbackSupportMixin, BaseEstimator,
         return optimizer
 
     def _fit_stochastic(self, params, X, Y, sample_weight, weight_scale, incremental,
-                        validation_data, task):
+                        validation_data, task, n_parts=1):
         X, Y, sample_weight, validation = self._validation_split(
             X, Y, sample_weight, params.theta, incremental, validation_data)
         batches = _MiniBatches(X, Y, sample_weight, self._batch_rows(X.shape[0]),
                                self.shuffle, self._random_state, weight_scale)
-        full_batch = self._batch_workspace(batches.rows, X, params)
+        full_batch = self._batch_workspace(batches.rows, X, params, n_parts)
         last_rows = batches.n_samples % batches.rows
         last_batch = (self._batch_workspace(last_rows, X, params)
                       if last_rows else None)

@@ -548,3 +548,28 @@ def test_prediction_temporaries_stay_within_working_memory(Estimator):
             finally:
                 tracemalloc.stop()
         assert peak - out.nbytes <= working_memory * 2**20
+
+
+def test_full_batches_run_in_parts_after_early_stopping_holds_rows_out(monkeypatch):
+    # The fit decides the parts (and one BLAS thread for them) on its batch
+    # size before the hold-out: the full batches then run in parts all the same.
+    import threading
+
+    from sknn_math import _parallel
+    from sknn_math._training import BaseNetwork
+
+    X, y = _data(SigmoidMLPRegressor, n=120)
+    threads = set()
+    rows_loss_grad = BaseNetwork._rows_loss_grad
+
+    def recorded(self, *args, **kwargs):
+        threads.add(threading.get_ident())
+        return rows_loss_grad(self, *args, **kwargs)
+
+    monkeypatch.setattr(BaseNetwork, "_rows_loss_grad", recorded)
+    monkeypatch.setattr(_parallel, "n_worker_threads", lambda: 2)
+    # halves of 120 rows reach it (60 · 6 · 8 multiply-adds), of 60 do not
+    monkeypatch.setattr(SigmoidMLPRegressor, "_row_part_multiply_adds", 2000)
+    _small(SigmoidMLPRegressor, batch_size=120, early_stopping=True,
+           validation_fraction=0.5, max_iter=2).fit(X, y)
+    assert len(threads) == 2
