@@ -481,15 +481,15 @@ def test_row_parts_give_the_whole_batch_loss_and_gradient(Estimator):
                                    atol=tol * np.abs(whole_grad).max())
 
 
-@pytest.mark.parametrize("Estimator", [SigmoidMLPClassifier, ElmanRegressor])
-def test_a_fit_in_row_parts_runs_them_on_worker_threads(Estimator, monkeypatch):
+@pytest.fixture
+def part_threads(monkeypatch):
+    """The threads every row part's passes ran on (a set to read and clear),
+    with two worker threads whatever the machine."""
     import threading
 
     from sknn_math import _parallel
     from sknn_math._training import BaseNetwork
 
-    X, y = _data(Estimator, n=120)
-    X = X * 1e3  # the logistic's e^{-z} overflows: ignored on every thread
     threads = set()
     rows_loss_grad = BaseNetwork._rows_loss_grad
 
@@ -499,6 +499,19 @@ def test_a_fit_in_row_parts_runs_them_on_worker_threads(Estimator, monkeypatch):
 
     monkeypatch.setattr(BaseNetwork, "_rows_loss_grad", recorded)
     monkeypatch.setattr(_parallel, "n_worker_threads", lambda: 2)
+    return threads
+
+
+@pytest.mark.parametrize("Estimator", [SigmoidMLPClassifier, ElmanRegressor])
+def test_a_fit_in_row_parts_runs_them_on_worker_threads(Estimator, monkeypatch,
+                                                        part_threads):
+    import threading
+
+    from sknn_math import _parallel
+
+    X, y = _data(Estimator, n=120)
+    X = X * 1e3  # the logistic's e^{-z} overflows: ignored on every thread
+    threads = part_threads
 
     def fit(part_multiply_adds):
         monkeypatch.setattr(Estimator, "_row_part_multiply_adds", part_multiply_adds)
@@ -550,26 +563,14 @@ def test_prediction_temporaries_stay_within_working_memory(Estimator):
         assert peak - out.nbytes <= working_memory * 2**20
 
 
-def test_full_batches_run_in_parts_after_early_stopping_holds_rows_out(monkeypatch):
+def test_full_batches_run_in_parts_after_early_stopping_holds_rows_out(
+    monkeypatch, part_threads
+):
     # The fit decides the parts (and one BLAS thread for them) on its batch
     # size before the hold-out: the full batches then run in parts all the same.
-    import threading
-
-    from sknn_math import _parallel
-    from sknn_math._training import BaseNetwork
-
     X, y = _data(SigmoidMLPRegressor, n=120)
-    threads = set()
-    rows_loss_grad = BaseNetwork._rows_loss_grad
-
-    def recorded(self, *args, **kwargs):
-        threads.add(threading.get_ident())
-        return rows_loss_grad(self, *args, **kwargs)
-
-    monkeypatch.setattr(BaseNetwork, "_rows_loss_grad", recorded)
-    monkeypatch.setattr(_parallel, "n_worker_threads", lambda: 2)
     # halves of 120 rows reach it (60 · 6 · 8 multiply-adds), of 60 do not
     monkeypatch.setattr(SigmoidMLPRegressor, "_row_part_multiply_adds", 2000)
     _small(SigmoidMLPRegressor, batch_size=120, early_stopping=True,
            validation_fraction=0.5, max_iter=2).fit(X, y)
-    assert len(threads) == 2
+    assert len(part_threads) == 2
