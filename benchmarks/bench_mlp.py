@@ -21,10 +21,11 @@ import time
 import warnings
 
 import numpy as np
+from _machine import machine
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import threadpool_limits
 
 from sknn_math import SigmoidMLPClassifier
 
@@ -126,19 +127,6 @@ def main():
     warnings.simplefilter("ignore", ConvergenceWarning)
     with threadpool_limits(limits=args.threads, user_api="blas"):
         run(args)
-
-
-def machine():
-    """The processor's model and the BLAS libraries' kernels and threads."""
-    model = "unknown processor"
-    with contextlib.suppress(OSError):
-        with open("/proc/cpuinfo") as cpuinfo:
-            model = next((line.split(":", 1)[1].strip() for line in cpuinfo
-                          if line.startswith("model name")), model)
-    blas = sorted({f"{info['internal_api']} {info['version']} "
-                   f"{info.get('architecture', '')}, {info['num_threads']} threads"
-                   for info in threadpool_info() if info["user_api"] == "blas"})
-    return f"{model}, {multiprocessing.cpu_count()} cores; BLAS: {'; '.join(blas)}"
 
 
 def run(args):

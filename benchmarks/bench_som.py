@@ -36,6 +36,7 @@ import tracemalloc
 import warnings
 
 import numpy as np
+from _machine import machine
 from sklearn.datasets import make_blobs
 
 from sknn_math._som import SelfOrganizingMap
@@ -256,20 +257,6 @@ def comparison(repeats, minisom):
     if online in measured:
         t_peer, t_eq = at_equal_error(online)
         print(f"MiniSom online / ours at equal QE: {t_peer / t_eq:.0f}× (target ≥ 40×)")
-
-
-def machine():
-    """The processor's model and the BLAS libraries' kernels and threads."""
-    from threadpoolctl import threadpool_info
-
-    model = "unknown processor"
-    with contextlib.suppress(OSError), open("/proc/cpuinfo") as cpuinfo:
-        model = next((line.split(":", 1)[1].strip() for line in cpuinfo
-                      if line.startswith("model name")), model)
-    blas = sorted({f"{info['internal_api']} {info['version']} "
-                   f"{info.get('architecture', '')}, {info['num_threads']} threads"
-                   for info in threadpool_info() if info["user_api"] == "blas"})
-    return f"{model}, {os.cpu_count()} cores; BLAS: {'; '.join(blas)}"
 
 
 def gemm_seconds(X, n_units, repeats=3):
