@@ -621,26 +621,46 @@ class SelfOrganizingMap(
                 "algorithm='batch' (the default), whose epochs run on the "
                 "cluster, or train online on X.compute() in memory."
             )
-        self._check_algorithm()
-        first_call = not (partial and hasattr(self, "codebook_"))
-        if not first_call:
-            check_fit_namespace(X, self, attribute="codebook_", method="partial_fit")
-            self._check_fitted_geometry()
+        first_call = self._starts_a_map(X, partial)
         data = dask_training_data(
             X, sample_weight,
             n_features=None if first_call else self.n_features_in_,
             dtype=None if first_call else self.codebook_.dtype,
         )
-        work = copy.copy(self)
-        if hasattr(self, "_rng"):
-            work._rng = copy.deepcopy(self._rng)
+        work = self._work_copy()
         if first_call:
             work.n_features_in_ = data.n_features
             work.__dict__.pop("feature_names_in_", None)
+        work._train(data, y, partial, first_call)
+        return self._take_over(work)
+
+    def _starts_a_map(self, X, partial):
+        """Whether this call trains a new map (``fit``, or a first
+        ``partial_fit``); a continued one must come in the fitted namespace and
+        find the grid it was fitted on."""
+        self._check_algorithm()
+        first_call = not (partial and hasattr(self, "codebook_"))
+        if not first_call:
+            check_fit_namespace(X, self, attribute="codebook_", method="partial_fit")
+            self._check_fitted_geometry()
+        return first_call
+
+    def _work_copy(self):
+        """A shallow copy to train, with a random stream of its own, which
+        replaces this estimator (:meth:`_take_over`) only once it has
+        succeeded: a failed call leaves the model where it was."""
+        work = copy.copy(self)
+        if hasattr(self, "_rng"):
+            work._rng = copy.deepcopy(self._rng)
+        return work
+
+    def _train(self, data, y, partial, first_call):
         if partial:
-            work._partial_fit(data, y, first_call)
+            self._partial_fit(data, y, first_call)
         else:
-            work._fit(data, y)
+            self._fit(data, y)
+
+    def _take_over(self, work):
         self.__dict__.clear()
         self.__dict__.update(work.__dict__)
         return self
@@ -656,17 +676,9 @@ class SelfOrganizingMap(
                 "time, which leaves a GPU idle; with array API dispatch use "
                 "algorithm='batch' (the default), or train online on NumPy arrays."
             )
-        self._check_algorithm()
-        first_call = not (partial and hasattr(self, "codebook_"))
-        if not first_call:
-            check_fit_namespace(X, self, attribute="codebook_", method="partial_fit")
-            self._check_fitted_geometry()
-        # The work runs on a copy whose fitted arrays are on the host (the
-        # host-side steps read NumPy); it replaces this estimator only when it
-        # has succeeded, so a failed call leaves the model where it was.
-        work = copy.copy(self)
-        if hasattr(self, "_rng"):
-            work._rng = copy.deepcopy(self._rng)
+        first_call = self._starts_a_map(X, partial)
+        # The work's fitted arrays are on the host: the host-side steps read NumPy.
+        work = self._work_copy()
         fitted_arrays_to(work, None)
         X = validate_data(
             work, X, reset=first_call, dtype=float_dtypes(namespace),
@@ -685,14 +697,9 @@ class SelfOrganizingMap(
         sample_weight = check_sample_weight(
             follow_X(None, sample_weight), _host_rows(X), np.float64)
         data = ArrayAPIData(X, sample_weight, namespace)
-        if partial:
-            work._partial_fit(data, y, first_call)
-        else:
-            work._fit(data, y)
+        work._train(data, y, partial, first_call)
         fitted_arrays_to(work, namespace)
-        self.__dict__.clear()
-        self.__dict__.update(work.__dict__)
-        return self
+        return self._take_over(work)
 
     def _fitted_state(self, W, data):
         """The fitted attributes of the map with codebook ``W`` trained on
