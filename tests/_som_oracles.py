@@ -1,7 +1,10 @@
 """Literal oracles of the map's grid geometry, shared by the SOM tests: written
-from the definitions, independent of sknn_math._som_grid."""
+from the definitions, independent of sknn_math._som_grid; and the data that
+put the best-matching-unit product at its hardest."""
 
 from math import sqrt
+
+import numpy as np
 
 
 def literal_position(k, n_cols, topology):
@@ -26,3 +29,22 @@ def literal_grid_distance(a, b, n_rows, n_cols, topology, periodic):
         for i in range(-3, 4)
         for j in range(-3, 4)
     )
+
+
+def near_ties_at_far_units(dtype, far, n_pairs, n_near, seed=3):
+    """``(X, W)``: 20 prototypes near 0 and 5 about one apart around a point
+    ``far`` away, ``n_near``
+    samples near 0 and, for ``n_pairs`` random pairs of the far prototypes, a
+    sample a few ulps off their bisector, where a product in ``dtype`` (whose
+    rounding there grows with ``far``²) cannot order the two."""
+    rng = np.random.RandomState(seed)
+    offset = np.array([far, -far, 0.5 * far])
+    W = np.vstack([rng.normal(size=(20, 3)), rng.normal(size=(5, 3)) + offset])
+    W = W.astype(dtype)
+    a, b = rng.randint(20, 25, size=(2, n_pairs))
+    keep = a != b
+    a, b = a[keep], b[keep]
+    t = 0.5 + rng.randint(-40, 41, size=a.size) * np.finfo(dtype).eps
+    group = W[a] + t[:, None] * (W[b].astype(np.float64) - W[a])
+    X = np.vstack([rng.normal(size=(n_near, 3)), group]).astype(dtype)
+    return X, W

@@ -8,7 +8,7 @@ from math import log, sqrt
 
 import numpy as np
 import pytest
-from _som_oracles import literal_grid_distance
+from _som_oracles import literal_grid_distance, near_ties_at_far_units
 from sklearn import config_context
 from sklearn.manifold import trustworthiness as sklearn_trustworthiness
 from sklearn.model_selection import GridSearchCV, KFold
@@ -304,16 +304,7 @@ def test_distortion_of_samples_near_a_far_prototype(dtype, far):
     # bisectors: the product in the data's dtype cannot tell which of two is
     # the best unit there (its rounding grows with `far`²), and the wrong one
     # brings another neighbourhood. The energy is the literal one.
-    rng = np.random.RandomState(3)
-    offset = np.array([far, -far, 0.5 * far])
-    W = np.vstack([rng.normal(size=(20, 3)), rng.normal(size=(5, 3)) + offset])
-    W = W.astype(dtype)
-    a, b = rng.randint(20, 25, size=(2, 120))
-    keep = a != b
-    a, b = a[keep], b[keep]
-    t = 0.5 + rng.randint(-40, 41, size=a.size) * np.finfo(dtype).eps
-    group = W[a] + t[:, None] * (W[b].astype(np.float64) - W[a])
-    X = np.vstack([rng.normal(size=(60, 3)), group]).astype(dtype)
+    X, W = near_ties_at_far_units(dtype, far, n_pairs=120, n_near=60)
     som = SelfOrganizingMap(5, 5, init="sample", max_iter=1, random_state=0).fit(W)
     som.codebook_ = W.copy()
     w = weights(len(X))

@@ -4,6 +4,7 @@ ties, data far from the origin, missing values, float32 and float64."""
 
 import numpy as np
 import pytest
+from _som_oracles import near_ties_at_far_units
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn import config_context
@@ -45,6 +46,16 @@ def assert_ranked_like_oracle(units, D, rank=0):
         f"{bad.size} rows ranked unlike the oracle, e.g. row {bad[0]}: unit "
         f"{units[bad[0]]} at {got[bad[0]]!r}, oracle {wanted[bad[0]]!r}"
     )
+
+
+def assert_best_and_second_like_oracle(X, W):
+    """Every pass's best units, and the second-best units, of ``X`` as the
+    oracle ranks them."""
+    D = oracle_sq_distances(X, W)
+    assert_ranked_like_oracle(best_matching_units(X, W), D)
+    best, second, _ = two_best_units(X, bmu_operands(W, X.dtype), None, False)
+    assert_ranked_like_oracle(best, D)
+    assert_ranked_like_oracle(second, D, rank=1)
 
 
 def issue_data(dtype, seed=0):
@@ -142,21 +153,8 @@ def test_near_ties_around_far_units_are_decided_exactly(dtype, far):
     # and most samples and units near 0: the group's samples sit a few ulps off
     # the bisectors of its units, where the product (whose rounding there grows
     # with `far`²) cannot order them. Every row is ranked as the oracle ranks it.
-    rng = np.random.RandomState(3)
-    offset = np.array([far, -far, 0.5 * far])
-    W = np.vstack([rng.normal(size=(20, 3)), rng.normal(size=(5, 3)) + offset])
-    W = W.astype(dtype)
-    a, b = rng.randint(20, 25, size=(2, 300))
-    keep = a != b
-    a, b = a[keep], b[keep]
-    t = 0.5 + rng.randint(-40, 41, size=a.size) * np.finfo(dtype).eps
-    group = W[a] + t[:, None] * (W[b].astype(np.float64) - W[a])
-    X = np.vstack([rng.normal(size=(300, 3)), group]).astype(dtype)
-    D = oracle_sq_distances(X, W)
-    assert_ranked_like_oracle(best_matching_units(X, W), D)
-    best, second, _ = two_best_units(X, bmu_operands(W, dtype), None, False)
-    assert_ranked_like_oracle(best, D)
-    assert_ranked_like_oracle(second, D, rank=1)
+    X, W = near_ties_at_far_units(dtype, far, n_pairs=300, n_near=300)
+    assert_best_and_second_like_oracle(X, W)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -367,11 +365,7 @@ def test_property_units_are_the_exact_ones_but_for_ties(
     for k, scale in enumerate(far_units[: (n_units - 1) // 2]):
         W[k] *= scale
     X, W = X.astype(dtype), W.astype(dtype)
-    D = oracle_sq_distances(X, W)
-    assert_ranked_like_oracle(best_matching_units(X, W), D)
-    best, second, _ = two_best_units(X, bmu_operands(W, dtype), None, False)
-    assert_ranked_like_oracle(best, D)
-    assert_ranked_like_oracle(second, D, rank=1)
+    assert_best_and_second_like_oracle(X, W)
 
 
 # --------------------------------------------------------------------------------
