@@ -33,10 +33,10 @@ def literal_grid_distance(a, b, n_rows, n_cols, topology, periodic):
 
 def near_ties_at_far_units(dtype, far, n_pairs, n_near, seed=3):
     """``(X, W)``: 20 prototypes near 0 and 5 about one apart around a point
-    ``far`` away, ``n_near``
-    samples near 0 and, for ``n_pairs`` random pairs of the far prototypes, a
-    sample a few ulps off their bisector, where a product in ``dtype`` (whose
-    rounding there grows with ``far``²) cannot order the two."""
+    ``far`` away; ``n_near`` samples near 0 and, for ``n_pairs`` random pairs
+    of the far prototypes, a sample a few ulps off their bisector, where a
+    product in ``dtype`` (whose rounding there grows with ``far``²) cannot
+    order the two."""
     rng = np.random.RandomState(seed)
     offset = np.array([far, -far, 0.5 * far])
     W = np.vstack([rng.normal(size=(20, 3)), rng.normal(size=(5, 3)) + offset])
