@@ -101,8 +101,6 @@ class SeparableNeighbourhood:
     def __init__(self, rows, cols):
         self.rows = rows
         self.cols = cols
-        n_units = rows.shape[0] * cols.shape[0]
-        self.shape = (n_units, n_units)
 
     def __matmul__(self, S):
         n_rows, n_cols = self.rows.shape[0], self.cols.shape[0]
