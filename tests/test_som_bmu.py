@@ -48,6 +48,17 @@ def assert_ranked_like_oracle(units, D, rank=0):
     )
 
 
+def far_sample_rows(rng, dtype, masked):
+    """300 rows of 3 features near 0 but the first, 1e5 away; with ``masked``
+    a fifth of the entries NaN (no row all NaN). Drawn from ``rng``."""
+    X = rng.normal(size=(300, 3))
+    X[0] = [1e5, 0.0, 0.0]
+    if masked:
+        X[rng.uniform(size=X.shape) < 0.2] = np.nan
+        X[np.isnan(X).all(axis=1), 1] = 0.0
+    return X.astype(dtype)
+
+
 def assert_best_and_second_like_oracle(X, W):
     """Every pass's best units, and the second-best units, of ``X`` as the
     oracle ranks them."""
@@ -195,12 +206,7 @@ def test_chunk_statistics_sum_the_exact_winners(dtype, masked):
     # The batch rule's per-unit sums and counts come from the exact winners,
     # with a far sample and a far prototype in the chunk.
     rng = np.random.RandomState(5)
-    X = rng.normal(size=(300, 3))
-    X[0] = [1e5, 0.0, 0.0]
-    if masked:
-        X[rng.uniform(size=X.shape) < 0.2] = np.nan
-        X[np.isnan(X).all(axis=1), 1] = 0.0
-    X = X.astype(dtype)
+    X = far_sample_rows(rng, dtype, masked)
     W = far_codebook(dtype, 1e4, n_units=10)
     s = rng.uniform(0.5, 2.0, size=len(X)).astype(dtype)
     operands = bmu_operands(W, dtype)
@@ -284,12 +290,7 @@ def test_units_of_chunks_of_many_blocks_are_exact(monkeypatch, dtype, masked):
     # included, and the batch sums are those of the exact winners.
     monkeypatch.setattr(_parallel, "CACHE_BYTES", 7 * (10 + 3 + 1) * 8)
     rng = np.random.RandomState(8)
-    X = rng.normal(size=(300, 3))
-    X[0] = [1e5, 0.0, 0.0]
-    if masked:
-        X[rng.uniform(size=X.shape) < 0.2] = np.nan
-        X[np.isnan(X).all(axis=1), 1] = 0.0
-    X = X.astype(dtype)
+    X = far_sample_rows(rng, dtype, masked)
     W = far_codebook(dtype, 1e4, n_units=10)
     block, rows = _som_bmu.chunk_sizes(len(X), 3, 10, dtype)
     assert block < rows < len(X) and block <= 14
